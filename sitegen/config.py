@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sitegen import i18n
 from sitegen.errors import SitegenError
 
 CONFIG_FILE = "sitegen.toml"
-LANGUAGES = ("en", "ru")
 
 
 class ConfigError(SitegenError):
@@ -47,7 +47,7 @@ class Config:
     templates: str = "templates"  # your theme overrides, looked up before the built-in theme
     base_url: str = ""  # e.g. https://user.github.io/repo/ ; needed for feeds, sitemap, canonical URLs
     title: str = ""  # the site's title when content/ holds several channels
-    language: str = "en"  # en or ru: UI strings and date formats
+    language: str = "en"  # UI strings and date formats: a file in sitegen/i18n/ (en, ru)
     timezone: str = "UTC"  # dates on pages are shown in this zone
     posts_per_page: int = 20
     search: bool = True  # build the Pagefind search index
@@ -124,8 +124,9 @@ def _read_table(source: str, table: str, data: dict[str, Any], cls: type) -> dic
 
 
 def _check_values(cfg: Config, source: str) -> None:
-    if cfg.language not in LANGUAGES:
-        raise ConfigError(f"{source}: language must be one of {', '.join(LANGUAGES)}, not {cfg.language!r}")
+    languages = i18n.available()
+    if cfg.language not in languages:
+        raise ConfigError(f"{source}: language must be one of {', '.join(languages)}, not {cfg.language!r}")
     try:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,0 +1,53 @@
+"""Build step 1: read the content tree (every channel, every post) into memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sitegen.content import MEDIA_DIR, channel_dirs, read_channel, read_posts
+from sitegen.errors import SitegenError
+from sitegen.model import Channel, Post
+
+
+class BuildError(SitegenError):
+    """The build cannot go on: bad content, a bad output folder, a failing step."""
+
+
+@dataclass
+class ChannelSource:
+    """One channel folder as read from disk: its header, its posts (oldest first), its media files."""
+
+    channel: Channel
+    dir: Path
+    posts: list[Post]
+    media_files: set[str] = field(default_factory=set)  # paths relative to the channel folder
+
+
+def list_media(channel_dir: Path) -> set[str]:
+    """Every file below the channel's media folder, as a path relative to the channel folder."""
+    media_dir = channel_dir / MEDIA_DIR
+    if not media_dir.is_dir():
+        return set()
+    return {p.relative_to(channel_dir).as_posix() for p in media_dir.rglob("*") if p.is_file()}
+
+
+def load_content(content_dir: Path) -> list[ChannelSource]:
+    """Read every channel of a content tree; a broken post stops with one line naming the file."""
+    if not content_dir.is_dir():
+        raise BuildError(
+            f"content folder '{content_dir}' not found: run 'sitegen scrape CHANNEL' first, or pass --content DIR"
+        )
+    sources = []
+    for channel_dir in channel_dirs(content_dir):
+        channel = read_channel(channel_dir)
+        channel.username = channel_dir.name
+        posts = read_posts(channel_dir)
+        for post in posts:
+            post.channel = channel_dir.name
+        sources.append(ChannelSource(channel, channel_dir, posts, list_media(channel_dir)))
+    if not sources:
+        raise BuildError(
+            f"no channels in '{content_dir}': expected folders like {content_dir}/<channel>/posts/<id>.md"
+        )
+    return sources

@@ -1,0 +1,144 @@
+"""Markdown -> HTML for post text: markdown-it-py with raw HTML off and two small plugins.
+
+- ``||spoiler||`` becomes a hidden-until-clicked span that needs no JavaScript (a checkbox in a label).
+- ``#hashtag`` links to the channel's tag page inside the archive.
+
+Links with schemes other than http, https, mailto, tg and tel are dropped (rendered as text).
+Links inside the archive start with :data:`ROOT`, a marker each page replaces by its relative path
+to the site root, so one rendering of a post serves pages at every depth.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from urllib.parse import quote
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+
+ROOT = "\ue000"  # replaced per page by "../" * depth; stripped from post text before rendering
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tg", "tel"})
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+HASHTAG = re.compile(r"#(\w{1,100})", re.UNICODE)
+_TAG_BEFORE_OK = frozenset(" \t\n([{\"'«„“*_~|")
+
+
+def validate_link(url: str) -> bool:
+    """Allow relative links and the few schemes a post may link to; refuse javascript:, data: and the rest."""
+    match = _SCHEME.match(url.strip())
+    return match is None or match.group(1).lower() in SAFE_SCHEMES
+
+
+def tag_slug(tag: str) -> str:
+    """The folder name of a hashtag's page: NFC, lower case; only word characters, so never a path."""
+    slug = unicodedata.normalize("NFC", tag).lower()
+    return slug if re.fullmatch(r"\w{1,100}", slug) else ""
+
+
+def hashtags(text: str) -> list[str]:
+    """The distinct tag slugs of a post's Markdown text, in order of appearance."""
+    seen: dict[str, None] = {}
+    for match in HASHTAG.finditer(text):
+        start = match.start()
+        if start and text[start - 1] not in _TAG_BEFORE_OK:
+            continue
+        slug = tag_slug(match.group(1))
+        if slug and not slug.isdigit():
+            seen.setdefault(slug, None)
+    return list(seen)
+
+
+# markdown-it's text rule swallows characters that start no rule; "|" must stop it for spoilers.
+_TERMINATORS = re.compile(r"[\n!#$%&*+\-:<=>@\[\\\]^_`{}~|]")
+
+
+def _text_rule(state: StateInline, silent: bool) -> bool:
+    """markdown-it's plain-text rule, with ``|`` added to the characters that end a text run."""
+    found = _TERMINATORS.search(state.src, state.pos, state.posMax)
+    pos = found.start() if found else state.posMax
+    if pos == state.pos:
+        return False
+    if not silent:
+        state.pending += state.src[state.pos : pos]
+    state.pos = pos
+    return True
+
+
+def _spoiler_rule(state: StateInline, silent: bool) -> bool:
+    """Inline rule: ``||text||`` -> spoiler_open, the inner inline tokens, spoiler_close."""
+    src, start = state.src, state.pos
+    if not src.startswith("||", start):
+        return False
+    end = start + 2
+    while True:
+        end = src.find("||", end)
+        if end == -1:
+            return False
+        if src[end - 1] != "\\":
+            break
+        end += 1
+    if end == start + 2:
+        return False
+    if silent:
+        return True
+    old_max = state.posMax
+    state.pos, state.posMax = start + 2, end
+    state.push("spoiler_open", "label", 1)
+    state.md.inline.tokenize(state)
+    state.push("spoiler_close", "label", -1)
+    state.pos, state.posMax = end + 2, old_max
+    return True
+
+
+def _hashtag_rule(state: StateInline, silent: bool) -> bool:
+    """Inline rule: ``#tag`` after a space or start of text -> a link to the tag page."""
+    src, start = state.src, state.pos
+    if src[start] != "#" or (start and src[start - 1] not in _TAG_BEFORE_OK):
+        return False
+    match = HASHTAG.match(src, start)
+    if not match:
+        return False
+    slug = tag_slug(match.group(1))
+    channel = state.env.get("channel") if isinstance(state.env, dict) else None
+    if not slug or slug.isdigit() or not channel:
+        return False
+    if not silent:
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": f"{ROOT}{channel}/tags/{quote(slug)}/index.html", "class": "hashtag"}
+        token.markup = "hashtag"
+        text = state.push("text", "", 0)
+        text.content = match.group(0)
+        state.push("link_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
+def _render_spoiler_open(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+    return '<label class="spoiler"><input type="checkbox" class="spoiler-toggle"><span class="spoiler-text">'
+
+
+def _render_spoiler_close(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+    return "</span></label>"
+
+
+@cache
+def make_parser() -> MarkdownIt:
+    """The one markdown-it-py set-up: CommonMark, raw HTML off, linkify, strikethrough, spoilers, tags."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    md.enable(["linkify", "strikethrough"])
+    md.disable(["image"])  # a post's images come from its media, never from text
+    md.validateLink = validate_link  # type: ignore[method-assign]
+    md.inline.ruler.at("text", _text_rule)
+    md.inline.ruler.before("emphasis", "spoiler", _spoiler_rule)
+    md.inline.ruler.before("emphasis", "hashtag", _hashtag_rule)
+    md.add_render_rule("spoiler_open", _render_spoiler_open)
+    md.add_render_rule("spoiler_close", _render_spoiler_close)
+    return md
+
+
+def markdown_to_html(text: str, channel: str | None = None) -> str:
+    """Render a post's Markdown text to HTML; hashtags link into ``channel``'s tag pages when given."""
+    env = {"channel": channel} if channel else {}
+    return make_parser().render(text.replace(ROOT, ""), env)

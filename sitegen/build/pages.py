@@ -1,0 +1,250 @@
+"""Build step 2: gather cross-page data (prev/next, tags, months, pagination) and list every page.
+
+Everything here is pure: content in, :class:`Page` objects out. A page's ``path`` is its file inside
+output/; every link a page makes is relative, from :func:`root_of` its path.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sitegen.build.load import ChannelSource
+from sitegen.build.markdown import hashtags, markdown_to_html
+from sitegen.model import Channel, Media, Post
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+TITLE_LENGTH = 90
+SUMMARY_LENGTH = 220
+
+# Titles for posts without text, by the kind of their first media item.
+_KIND_TITLES = {
+    "photo": "Photo",
+    "video": "Video",
+    "gif": "GIF",
+    "round_video": "Video message",
+    "voice": "Voice message",
+    "audio": "Audio",
+    "document": "File",
+    "sticker": "Sticker",
+    "animated_sticker": "Sticker",
+    "video_sticker": "Sticker",
+}
+
+
+@dataclass
+class MediaView:
+    """A media item as a page shows it: the local href when the file is archived."""
+
+    item: Media
+    href: str | None  # path from the site root, when the file is in the archive
+    thumb_href: str | None
+    state: str  # "local", "remote" (never archived) or "missing" (listed, but not on disk)
+
+
+@dataclass
+class PostView:
+    """A post with what the pages need: its HTML, title, summary, tags, neighbours and local media."""
+
+    post: Post
+    html: str  # rendered body; links inside the archive start with markdown.ROOT
+    title: str
+    summary: str
+    tags: list[str]
+    path: str  # <channel>/<id>/index.html
+    local_date: datetime
+    media: list[MediaView] = field(default_factory=list)
+    preview_image: str | None = None  # href of the archived link-preview image
+    older: PostView | None = None
+    newer: PostView | None = None
+    reply_path: str | None = None  # the replied post's page, when it is in the archive
+
+    @property
+    def first_image(self) -> str | None:
+        """The first archived photo (or video thumbnail), for cards and Open Graph."""
+        for view in self.media:
+            if view.item.kind == "photo" and view.href:
+                return view.href
+            if view.thumb_href:
+                return view.thumb_href
+        return self.preview_image
+
+
+@dataclass
+class Section:
+    """One channel of the site with its posts (oldest first) grouped by tag and by month."""
+
+    channel: Channel
+    posts: list[PostView]
+    avatar_href: str | None
+    tags: dict[str, list[PostView]]
+    months: dict[tuple[int, int], list[PostView]]
+
+    @property
+    def name(self) -> str:
+        """The channel's folder name inside output/."""
+        return self.channel.username
+
+
+@dataclass
+class Page:
+    """One HTML file of the site: where it goes, which template renders it, and with what."""
+
+    path: str
+    template: str
+    context: dict[str, Any]
+
+    @property
+    def root(self) -> str:
+        """The relative path from this page back to the site root ("" or "../../")."""
+        return root_of(self.path)
+
+
+def root_of(path: str) -> str:
+    """The relative prefix that leads from the file at ``path`` to the site root."""
+    return "../" * path.count("/")
+
+
+def plain_text(fragment: str) -> str:
+    """The visible text of an HTML fragment, tags removed and entities decoded."""
+    text = _TAG.sub("", fragment.replace("<br />", "\n").replace("</p>", "\n"))
+    return html.unescape(text)
+
+
+def post_title(post: Post, body_text: str) -> str:
+    """A title from the post's first line of text, else from its media, poll or service kind."""
+    for line in body_text.splitlines():
+        line = _SPACES.sub(" ", line).strip()
+        if line:
+            return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+    if post.poll:
+        return post.poll.question
+    if post.media:
+        return _KIND_TITLES.get(post.media[0].kind, "Media")
+    if post.link_preview and post.link_preview.title:
+        return post.link_preview.title
+    if post.location:
+        return "Location"
+    return f"Post {post.id}"
+
+
+def summarize(body_text: str) -> str:
+    """A one-paragraph plain-text excerpt for descriptions and list pages."""
+    text = " ".join(body_text.split())
+    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
+
+
+def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
+    views = []
+    for item in post.media:
+        href = f"{channel}/{item.file}" if item.file and item.file in files else None
+        thumb = f"{channel}/{item.thumb}" if item.thumb and item.thumb in files else None
+        state = "local" if href else ("missing" if item.file else "remote")
+        views.append(MediaView(item, href, thumb, state))
+    return views
+
+
+def make_post_view(post: Post, source: ChannelSource, tz: ZoneInfo, body_html: str | None = None) -> PostView:
+    """Render one post's Markdown and derive its title, summary, tags and local media."""
+    channel = source.channel.username
+    body = body_html if body_html is not None else markdown_to_html(post.text, channel)
+    text = plain_text(body)
+    preview = post.link_preview.image if post.link_preview else None
+    return PostView(
+        post=post,
+        html=body,
+        title=post_title(post, text),
+        summary=summarize(text),
+        tags=hashtags(post.text),
+        path=f"{channel}/{post.id}/index.html",
+        local_date=post.date.astimezone(tz),
+        media=_media_views(post, channel, source.media_files),
+        preview_image=f"{channel}/{preview}" if preview and preview in source.media_files else None,
+    )
+
+
+def make_section(source: ChannelSource, views: list[PostView]) -> Section:
+    """Link neighbours and replies, and group a channel's posts by tag and by month."""
+    by_id = {view.post.id: view for view in views}
+    tags: dict[str, list[PostView]] = defaultdict(list)
+    months: dict[tuple[int, int], list[PostView]] = defaultdict(list)
+    for i, view in enumerate(views):
+        view.older = views[i - 1] if i else None
+        view.newer = views[i + 1] if i + 1 < len(views) else None
+        reply = view.post.reply_to
+        if reply and reply.channel.lower() == source.channel.username.lower() and reply.id in by_id:
+            view.reply_path = by_id[reply.id].path
+        for tag in view.tags:
+            tags[tag].append(view)
+        months[(view.local_date.year, view.local_date.month)].append(view)
+    avatar = source.channel.avatar
+    avatar_href = f"{source.channel.username}/{avatar}" if avatar and avatar in source.media_files else None
+    return Section(source.channel, views, avatar_href, dict(sorted(tags.items())), dict(sorted(months.items())))
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many numbered pages a channel of ``total`` posts has (at least one)."""
+    return max(1, -(-total // per_page))
+
+
+def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
+    """The channel's home (newest posts) and its numbered pages, numbered from the oldest.
+
+    Page n holds posts n*per_page-per_page .. n*per_page-1 in oldest-first order, so a full page
+    never changes when new posts arrive: links stay stable and rebuilds rewrite little.
+    """
+    posts = section.posts
+    total = len(posts)
+    count = page_count(total, per_page)
+    pages = []
+    newest = list(reversed(posts[-per_page:]))
+    older_page = (total - per_page - 1) // per_page + 1 if total > per_page else None
+    home = {"section": section, "posts": newest, "page_number": None, "older_page": older_page, "newer_page": None}
+    pages.append(Page(f"{section.name}/index.html", "channel.html", home))
+    if site_home:
+        pages.append(Page("index.html", "channel.html", dict(home, is_site_home=True)))
+    for number in range(1, count + 1):
+        chunk = list(reversed(posts[(number - 1) * per_page : number * per_page]))
+        context = {
+            "section": section,
+            "posts": chunk,
+            "page_number": number,
+            "page_count": count,
+            "older_page": number - 1 if number > 1 else None,
+            "newer_page": number + 1 if number < count else None,
+        }
+        pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context))
+    return pages
+
+
+def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
+    """Every page of one channel: home, numbered pages, posts, tags and months."""
+    pages = channel_pages(section, per_page, site_home)
+    pages += [Page(view.path, "post.html", {"section": section, "view": view}) for view in section.posts]
+    pages.append(Page(f"{section.name}/tags/index.html", "tags.html", {"section": section}))
+    for tag, views in section.tags.items():
+        context = {"section": section, "tag": tag, "posts": list(reversed(views))}
+        pages.append(Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context))
+    pages.append(Page(f"{section.name}/archive/index.html", "archive.html", {"section": section}))
+    for (year, month), views in section.months.items():
+        context = {"section": section, "year": year, "month": month, "posts": list(reversed(views))}
+        pages.append(Page(f"{section.name}/{year:04d}/{month:02d}/index.html", "month.html", context))
+    return pages
+
+
+def site_pages(sections: list[Section], per_page: int) -> list[Page]:
+    """Every HTML page of the site, the home and 404 pages included."""
+    single = len(sections) == 1
+    pages: list[Page] = []
+    if not single:
+        pages.append(Page("index.html", "home.html", {"sections": sections}))
+    for section in sections:
+        pages += section_pages(section, per_page, site_home=single)
+    pages.append(Page("404.html", "404.html", {"sections": sections}))
+    return pages

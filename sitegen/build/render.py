@@ -1,0 +1,103 @@
+"""Build step 3: render pages with Jinja (autoescaped), the site's templates first, then the theme.
+
+A site overrides the theme by putting a template of the same name in its ``templates/`` folder;
+the built-in templates stay reachable as ``!default/<name>`` for ``{% extends %}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from sitegen import __version__, i18n
+from sitegen.build.markdown import ROOT, validate_link
+from sitegen.build.pages import Page
+from sitegen.config import Config
+
+THEME = Path(str(resources.files("sitegen").joinpath("theme")))
+THEME_TEMPLATES = THEME / "templates"
+THEME_STATIC = THEME / "static"
+STATIC_DIR = "_static"  # the theme's CSS and icons inside output/ (never a Telegram username)
+
+
+def make_environment(site_templates: Path | None) -> jinja2.Environment:
+    """A Jinja environment that looks in the site's templates, then the theme's."""
+    folders = [str(site_templates)] if site_templates and site_templates.is_dir() else []
+    folders.append(str(THEME_TEMPLATES))
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.PrefixLoader({"!default": jinja2.FileSystemLoader(str(THEME_TEMPLATES))}),
+            jinja2.FileSystemLoader(folders),
+        ]
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["urlpath"] = lambda value: quote(str(value))
+    env.filters["compact"] = compact_number
+    env.filters["duration"] = format_duration
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+def safe_url(value: str | None) -> str:
+    """The URL if its scheme is safe to link to (http, https, mailto, tg, tel), else ""."""
+    return value if value and validate_link(value) else ""
+
+
+def compact_number(value: int | None) -> str:
+    """1290 -> "1.3K", 1_120_000 -> "1.1M", as Telegram shows counts."""
+    if value is None:
+        return ""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    if value >= 1_000:
+        return f"{value / 1_000:.1f}".rstrip("0").rstrip(".") + "K"
+    return str(value)
+
+
+def format_duration(seconds: int | None) -> str:
+    """83 -> "1:23"."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class Renderer:
+    """Renders :class:`Page` objects to HTML strings with the shared site context."""
+
+    def __init__(self, cfg: Config, sections: list[Any], built_at: datetime | None = None) -> None:
+        self.env = make_environment(cfg.templates_dir)
+        self.lang = i18n.load(cfg.language)
+        self.tz = ZoneInfo(cfg.timezone)
+        base = cfg.base_url.rstrip("/") + "/" if cfg.base_url else ""
+        self.globals: dict[str, Any] = {
+            "config": cfg,
+            "base_url": base,
+            "sections": sections,
+            "lang": self.lang,
+            "t": self.lang.t,
+            "static": STATIC_DIR,
+            "version": __version__,
+            "site_title": cfg.title or (sections[0].channel.name if len(sections) == 1 else "Telegram archive"),
+        }
+
+    def render(self, page: Page) -> str:
+        """Render one page; archive-internal links in post bodies are made relative to it."""
+        template = self.env.get_template(page.template)
+        root = page.root
+        absolute = self.globals["base_url"] + page.path.removesuffix("index.html") if self.globals["base_url"] else ""
+        out = template.render(self.globals, **page.context, page=page, root=root, canonical=absolute)
+        return out.replace(ROOT, root)

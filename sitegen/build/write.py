@@ -1,0 +1,110 @@
+"""Build step 4: put files into output/ — only the bytes that changed, media hard-linked when possible.
+
+output/ holds a manifest of the files the last build wrote, so a later build removes the files
+it no longer makes (a post deleted from content/) and never touches anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from sitegen.build.load import BuildError
+from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
+
+MANIFEST = ".sitegen-manifest.json"
+
+
+def prepare_output(output: Path, content: Path, clean: bool) -> None:
+    """Check the output folder can be used (and empty it with ``clean``); refuse dangerous choices."""
+    out, src = output.resolve(), content.resolve()
+    if out == src or out in src.parents or src in out.parents:
+        raise BuildError(f"output folder '{output}' and content folder '{content}' must not contain each other")
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"output '{output}' is a file, not a folder: remove it or pass --output DIR")
+    if clean and out.exists():
+        if any(out.iterdir()) and not (out / MANIFEST).exists():
+            raise BuildError(
+                f"refusing to --clean '{output}': it is not empty and was not made by sitegen (no {MANIFEST})"
+            )
+        shutil.rmtree(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f"{TEMP_PREFIX}probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise BuildError(f"cannot write to output folder '{output}': {exc.strerror}") from None
+
+
+class OutputWriter:
+    """Writes files into output/, counts what changed, and remembers every file it made."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.made: set[str] = set()
+        self.written = 0
+
+    def write(self, path: str, data: bytes) -> None:
+        """Write one file (``path`` relative to output/) unless it already holds these bytes."""
+        self.made.add(path)
+        try:
+            if write_if_changed(self.output / path, data):
+                self.written += 1
+        except OSError as exc:
+            raise BuildError(f"cannot write '{self.output / path}': {exc.strerror}") from None
+
+    def link(self, path: str, source: Path) -> None:
+        """Put a copy of ``source`` at ``path``: a hard link when possible, else a copy."""
+        self.made.add(path)
+        target = self.output / path
+        try:
+            if target.exists():
+                if os.path.samefile(source, target):
+                    return
+                src_stat, dst_stat = source.stat(), target.stat()
+                if src_stat.st_size == dst_stat.st_size and src_stat.st_mtime <= dst_stat.st_mtime:
+                    return
+                target.unlink()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                atomic_write_bytes(target, source.read_bytes())
+            self.written += 1
+        except OSError as exc:
+            raise BuildError(f"cannot copy '{source}' to '{target}': {exc.strerror}") from None
+
+    def copy_tree(self, prefix: str, folder: Path) -> None:
+        """Copy every file of ``folder`` into output/``prefix``/."""
+        for source in sorted(folder.rglob("*")):
+            if source.is_file():
+                self.link(f"{prefix}/{source.relative_to(folder).as_posix()}", source)
+
+    def finish(self, keep: tuple[str, ...] = ()) -> int:
+        """Remove files the previous build made and this one did not; save the manifest; count removals."""
+        manifest = self.output / MANIFEST
+        old: set[str] = set()
+        try:
+            old = set(json.loads(manifest.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            pass
+        removed = 0
+        for stale in sorted(old - self.made):
+            if stale.startswith(keep) or ".." in stale.split("/"):
+                continue
+            target = self.output / stale
+            if target.is_file():
+                target.unlink()
+                removed += 1
+                _prune_empty(target.parent, self.output)
+        atomic_write_bytes(manifest, json.dumps(sorted(self.made), ensure_ascii=False, indent=0).encode())
+        return removed
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
