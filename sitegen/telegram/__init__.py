@@ -1,0 +1,1 @@
+"""Telegram's public web preview: fetching pages and media, and parsing them into the model."""
