@@ -91,8 +91,68 @@ def cli() -> None:
 @cli.command()
 @config_option
 @content_option
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Where the site goes (default: output).")
-@click.option("--base-url", help="Public address of the site, e.g. https://user.github.io/repo/ (feeds, sitemap).")
+@click.argument("channels", nargs=-1, metavar="CHANNEL...")
+@click.option("--limit", type=click.IntRange(min=0), help="At most N new posts per channel (default: all).")
+@click.option(
+    "--refresh", type=click.IntRange(min=0), help="Re-read the newest N posts for edits (default: 50)."
+)
+@click.option("--no-media", "no_media", is_flag=True, help="Do not download photos, videos and other files.")
+@click.option("--telegram-url", help="Where the web preview lives (default: https://t.me).")
+def scrape(
+    config_path: Path | None,
+    content: Path | None,
+    channels: tuple[str, ...],
+    limit: int | None,
+    refresh: int | None,
+    no_media: bool,
+    telegram_url: str | None,
+) -> None:
+    """Read public channels' web previews (t.me/s/CHANNEL) into content/.
+
+    CHANNEL is a name, @name, t.me/name or https://t.me/s/name; without one, the channels
+    listed under [scrape] in sitegen.toml are read. Later runs only fetch what is new.
+
+    \b
+    Example:
+      sitegen scrape durov --limit 100
+    """
+    from sitegen.scrape import scrape_channels
+
+    cfg = get_config(
+        config_path,
+        content=content,
+        limit=limit,
+        refresh=refresh,
+        media=False if no_media else None,
+        telegram_url=telegram_url,
+    )
+    started = time.perf_counter()
+    progress = Progress()
+    summary = scrape_channels(cfg, channels or cfg.scrape.channels, progress=progress)
+    progress.end()
+    for result in summary.channels:
+        for warning in result.warnings:
+            click.echo(f"warning: @{result.channel}: {warning}", err=True)
+    if len(summary.errors) < len(summary.channels):
+        click.echo(f"{summary.line()} in {time.perf_counter() - started:.1f} s")
+    for result in summary.channels:
+        if result.error:
+            click.echo(f"Error: {result.error}", err=True)
+    if summary.errors:
+        click.get_current_context().exit(1)
+
+
+@cli.command()
+@config_option
+@content_option
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the site goes (default: output).",
+)
+@click.option(
+    "--base-url", help="Public address of the site, e.g. https://user.github.io/repo/ (feeds, sitemap)."
+)
 @click.option("--clean", is_flag=True, help="Empty the output folder first (and drop the build cache).")
 @click.option("--no-search", "no_search", is_flag=True, help="Skip the full-text search index.")
 def build(
@@ -138,7 +198,9 @@ def main() -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        click.echo("Interrupted; everything written so far is whole. Run the command again to go on.", err=True)
+        click.echo(
+            "Interrupted; everything written so far is whole. Run the command again to go on.", err=True
+        )
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

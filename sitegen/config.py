@@ -130,7 +130,9 @@ def _check_values(cfg: Config, source: str) -> None:
     try:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{source}: timezone {cfg.timezone!r} is not a known time zone, like Europe/Moscow") from None
+        raise ConfigError(
+            f"{source}: timezone {cfg.timezone!r} is not a known time zone, like Europe/Moscow"
+        ) from None
     if cfg.posts_per_page < 1:
         raise ConfigError(f"{source}: posts_per_page must be at least 1")
     if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
@@ -138,7 +140,9 @@ def _check_values(cfg: Config, source: str) -> None:
     if cfg.scrape.refresh < 0 or cfg.scrape.limit < 0:
         raise ConfigError(f"{source}: scrape.refresh and scrape.limit cannot be negative")
     if cfg.scrape.delay < 0 or cfg.scrape.timeout <= 0 or cfg.scrape.retries < 1:
-        raise ConfigError(f"{source}: scrape.delay >= 0, scrape.timeout > 0 and scrape.retries >= 1 are needed")
+        raise ConfigError(
+            f"{source}: scrape.delay >= 0, scrape.timeout > 0 and scrape.retries >= 1 are needed"
+        )
 
 
 def parse_config(text: str, source: str = CONFIG_FILE, root: Path = Path(".")) -> Config:

@@ -152,10 +152,10 @@ def _dataclass_from_data(cls: type, value: Any, where: str) -> Any:
         else:
             raise ContentError(f"{where}: unknown key {key!r}")
     for f in dataclasses.fields(cls):
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            if f.name not in kwargs:
-                label = f"{where}.{f.name}" if where else f.name
-                raise ContentError(f"missing required key {label!r}")
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in kwargs:
+            label = f"{where}.{f.name}" if where else f.name
+            raise ContentError(f"missing required key {label!r}")
     if "extra" in names:
         kwargs["extra"] = extra
     return cls(**kwargs)
@@ -168,7 +168,9 @@ def _parse_datetime(value: Any, where: str) -> datetime:
         except ValueError:
             raise ContentError(f"{where}: not an ISO 8601 date-time: {value!r}") from None
     if not isinstance(value, datetime):
-        raise ContentError(f"{where}: expected an ISO 8601 date-time with offset, like 2024-03-14T09:30:00+00:00")
+        raise ContentError(
+            f"{where}: expected an ISO 8601 date-time with offset, like 2024-03-14T09:30:00+00:00"
+        )
     if value.tzinfo is None:
         raise ContentError(f"{where}: the date-time needs a UTC offset, like +00:00")
     return value
@@ -317,7 +319,7 @@ def channel_dirs(content_dir: Path) -> list[Path]:
         return []
     found = []
     for child in sorted(content_dir.iterdir()):
-        if child.is_dir() and is_channel_name(child.name):
-            if (child / POSTS_DIR).is_dir() or (child / CHANNEL_FILE).exists():
-                found.append(child)
+        is_channel = (child / POSTS_DIR).is_dir() or (child / CHANNEL_FILE).exists()
+        if child.is_dir() and is_channel_name(child.name) and is_channel:
+            found.append(child)
     return found

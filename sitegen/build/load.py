@@ -36,7 +36,8 @@ def load_content(content_dir: Path) -> list[ChannelSource]:
     """Read every channel of a content tree; a broken post stops with one line naming the file."""
     if not content_dir.is_dir():
         raise BuildError(
-            f"content folder '{content_dir}' not found: run 'sitegen scrape CHANNEL' first, or pass --content DIR"
+            f"content folder '{content_dir}' not found: "
+            "run 'sitegen scrape CHANNEL' first, or pass --content DIR"
         )
     sources = []
     for channel_dir in channel_dirs(content_dir):

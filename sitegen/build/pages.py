@@ -64,6 +64,20 @@ class PostView:
     older: PostView | None = None
     newer: PostView | None = None
     reply_path: str | None = None  # the replied post's page, when it is in the archive
+    reply_title: str | None = None  # and its title
+
+    @property
+    def title_key(self) -> str | None:
+        """The UI string that translates a title made from the post's kind (no text), else None."""
+        post = self.post
+        if self.summary or post.poll:
+            return None
+        if post.media:
+            kind = post.media[0].kind
+            return "sticker" if kind.endswith("sticker") else kind
+        if post.link_preview and post.link_preview.title:
+            return None
+        return "location" if post.location else None
 
     @property
     def first_image(self) -> str | None:
@@ -180,12 +194,15 @@ def make_section(source: ChannelSource, views: list[PostView]) -> Section:
         reply = view.post.reply_to
         if reply and reply.channel.lower() == source.channel.username.lower() and reply.id in by_id:
             view.reply_path = by_id[reply.id].path
+            view.reply_title = by_id[reply.id].title
         for tag in view.tags:
             tags[tag].append(view)
         months[(view.local_date.year, view.local_date.month)].append(view)
     avatar = source.channel.avatar
     avatar_href = f"{source.channel.username}/{avatar}" if avatar and avatar in source.media_files else None
-    return Section(source.channel, views, avatar_href, dict(sorted(tags.items())), dict(sorted(months.items())))
+    return Section(
+        source.channel, views, avatar_href, dict(sorted(tags.items())), dict(sorted(months.items()))
+    )
 
 
 def page_count(total: int, per_page: int) -> int:
@@ -205,7 +222,13 @@ def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page
     pages = []
     newest = list(reversed(posts[-per_page:]))
     older_page = (total - per_page - 1) // per_page + 1 if total > per_page else None
-    home = {"section": section, "posts": newest, "page_number": None, "older_page": older_page, "newer_page": None}
+    home = {
+        "section": section,
+        "posts": newest,
+        "page_number": None,
+        "older_page": older_page,
+        "newer_page": None,
+    }
     pages.append(Page(f"{section.name}/index.html", "channel.html", home))
     if site_home:
         pages.append(Page("index.html", "channel.html", dict(home, is_site_home=True)))
@@ -238,8 +261,8 @@ def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page
     return pages
 
 
-def site_pages(sections: list[Section], per_page: int) -> list[Page]:
-    """Every HTML page of the site, the home and 404 pages included."""
+def site_pages(sections: list[Section], per_page: int, search: bool = False) -> list[Page]:
+    """Every HTML page of the site, the home, 404 and (with ``search``) search pages included."""
     single = len(sections) == 1
     pages: list[Page] = []
     if not single:
@@ -247,4 +270,6 @@ def site_pages(sections: list[Section], per_page: int) -> list[Page]:
     for section in sections:
         pages += section_pages(section, per_page, site_home=single)
     pages.append(Page("404.html", "404.html", {"sections": sections}))
+    if search:
+        pages.append(Page("search.html", "search.html", {"sections": sections}))
     return pages

@@ -91,13 +91,28 @@ class Renderer:
             "t": self.lang.t,
             "static": STATIC_DIR,
             "version": __version__,
-            "site_title": cfg.title or (sections[0].channel.name if len(sections) == 1 else "Telegram archive"),
+            "site_title": cfg.title
+            or (sections[0].channel.name if len(sections) == 1 else self.lang.t("site_title")),
         }
+        self.env.filters["post_title"] = self.post_title
+
+    def post_title(self, view: Any) -> str:
+        """A post's title in the site's language (kind titles such as "Photo" are translated)."""
+        return self.lang.t(view.title_key) if view.title_key else view.title
+
+    def render_fragment(self, template: str, root: str, **context: Any) -> str:
+        """Render a template outside the page tree (a feed entry); ``root`` prefixes internal links."""
+        out = self.env.get_template(template).render(self.globals, **context, root=root, canonical="")
+        return out.replace(ROOT, root)
 
     def render(self, page: Page) -> str:
         """Render one page; archive-internal links in post bodies are made relative to it."""
         template = self.env.get_template(page.template)
         root = page.root
-        absolute = self.globals["base_url"] + page.path.removesuffix("index.html") if self.globals["base_url"] else ""
+        absolute = (
+            self.globals["base_url"] + page.path.removesuffix("index.html")
+            if self.globals["base_url"]
+            else ""
+        )
         out = template.render(self.globals, **page.context, page=page, root=root, canonical=absolute)
         return out.replace(ROOT, root)

@@ -6,6 +6,7 @@ it no longer makes (a post deleted from content/) and never touches anything els
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,7 +22,9 @@ def prepare_output(output: Path, content: Path, clean: bool) -> None:
     """Check the output folder can be used (and empty it with ``clean``); refuse dangerous choices."""
     out, src = output.resolve(), content.resolve()
     if out == src or out in src.parents or src in out.parents:
-        raise BuildError(f"output folder '{output}' and content folder '{content}' must not contain each other")
+        raise BuildError(
+            f"output folder '{output}' and content folder '{content}' must not contain each other"
+        )
     if out.exists() and not out.is_dir():
         raise BuildError(f"output '{output}' is a file, not a folder: remove it or pass --output DIR")
     if clean and out.exists():
@@ -87,10 +90,8 @@ class OutputWriter:
         """Remove files the previous build made and this one did not; save the manifest; count removals."""
         manifest = self.output / MANIFEST
         old: set[str] = set()
-        try:
+        with contextlib.suppress(OSError, ValueError, TypeError):
             old = set(json.loads(manifest.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            pass
         removed = 0
         for stale in sorted(old - self.made):
             if stale.startswith(keep) or ".." in stale.split("/"):
