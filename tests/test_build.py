@@ -265,3 +265,10 @@ def test_demo_content_builds_cleanly(tmp_path: Path, repo_dir: Path) -> None:
     assert report.channels >= 1
     assert report.posts == sum(len(read_posts(d)) for d in (repo_dir / "content").iterdir() if d.is_dir())
     assert broken_links(tmp_path / "out") == []
+
+
+def test_output_files_are_readable_by_a_web_server(tmp_path: Path) -> None:
+    make_channel(tmp_path / "content", count=1)
+    out = build(tmp_path)
+    mode = (out / "novosti" / "2" / "index.html").stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044, oct(mode)
