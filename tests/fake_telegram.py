@@ -71,7 +71,7 @@ class Template:
 class Fault:
     """One queued misbehaviour, used by the next page request(s) it matches."""
 
-    kind: str  # "status", "hang", "cut", "no_posts", "garbage"
+    kind: str  # "status", "hang", "cut", "no_posts", "garbage"; "pass" answers normally
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -119,8 +119,10 @@ class FakeTelegram:
             html,
         )
         html = CDN.sub(f"{self.base_url}/cdn/{post_id}/", html)
-        if post_id in self.edits:
-            html = html.replace('<div class="tgme_widget_message_text', self.edits[post_id], 1)
+        if post_id in self.edits:  # an edited post: new words at the start of its text, new views
+            opening = '<div class="tgme_widget_message_text js-message_text" dir="auto">'
+            html = html.replace(opening, opening + self.edits[post_id] + " ", 1)
+            html = re.sub(r'(<span class="tgme_widget_message_views">)[^<]*', r"\g<1>9.99K", html, count=1)
         return html
 
     def page_html(self, before: int | None) -> str:
