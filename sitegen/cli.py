@@ -83,8 +83,10 @@ def cli() -> None:
     """Turn public Telegram channels into a permanent, searchable static website.
 
     \b
-    sitegen scrape CHANNEL   read t.me/s/CHANNEL into content/ (Markdown + media)
-    sitegen build            render content/ into a static site in output/
+    sitegen init --channel NAME   start a project: settings, .gitignore, GitHub Pages workflow
+    sitegen scrape CHANNEL        read t.me/s/CHANNEL into content/ (Markdown + media)
+    sitegen build                 render content/ into a static site in output/
+    sitegen serve                 preview the site locally; rebuilds and reloads on changes
     """
 
 
@@ -185,6 +187,66 @@ def build(
         f"Built {report.posts} posts of {report.channels} channel(s) into {cfg.output_dir}/: "
         f"{report.pages} pages, {report.written} files written, {report.media} media files "
         f"in {elapsed:.2f} s"
+    )
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".", metavar="[DIR]")
+@click.option(
+    "--channel", "channels", multiple=True, required=True, metavar="NAME", help="Channel (repeatable)."
+)
+@click.option("--force", is_flag=True, help="Overwrite the project files (never content/) if they exist.")
+def init(directory: Path, channels: tuple[str, ...], force: bool) -> None:
+    """Create a ready project in DIR (default: here) that archives a channel on GitHub Pages.
+
+    \b
+    Example:
+      sitegen init my-archive --channel durov
+    """
+    from sitegen.init import init_project
+
+    result = init_project(directory, channels, force=force)
+    for path in result.written:
+        click.echo(f"  created      {directory / path}")
+    for path in result.overwritten:
+        click.echo(f"  overwritten  {directory / path}")
+    where = "" if directory == Path(".") else f"cd {directory}\n  "
+    click.echo(
+        f"Next:\n  {where}sitegen scrape     # read the channel into content/\n"
+        "  sitegen serve      # preview at http://127.0.0.1:8000/\n"
+        "Then push to GitHub and set Settings -> Pages -> Source: GitHub Actions (see README)."
+    )
+
+
+@cli.command()
+@config_option
+@content_option
+@click.option(
+    "--output", type=click.Path(file_okay=False, path_type=Path), help="Site folder (default: output)."
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port on 127.0.0.1."
+)
+@click.option("--base-path", help="Serve under this path, e.g. /repo/ (default: the path of base_url).")
+def serve(
+    config_path: Path | None, content: Path | None, output: Path | None, port: int, base_path: str | None
+) -> None:
+    """Build the site, serve it on 127.0.0.1 and rebuild when content, templates or settings change.
+
+    The browser reloads after each rebuild. Ctrl-C stops the server.
+
+    \b
+    Example:
+      sitegen serve --base-path /repo/
+    """
+    from sitegen.serve import serve as serve_site
+
+    serve_site(
+        lambda: get_config(config_path, content=content, output=output),
+        config_path=config_path,
+        port=port,
+        base_path=base_path,
+        echo=click.echo,
     )
 
 
