@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from sitegen.build.feeds import discovery_files
 from sitegen.build.load import BuildError, ChannelSource, load_content
 from sitegen.build.pages import Page, Section, make_post_view, make_section, site_pages
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
+from sitegen.build.search import build_search_index, remove_search_index
 from sitegen.build.write import OutputWriter, prepare_output
 from sitegen.config import Config
 from sitegen.files import UnsafePathError, safe_relative
@@ -45,6 +47,7 @@ class BuildReport:
     written: int = 0
     removed: int = 0
     media: int = 0
+    searchable: int = 0  # pages in the search index
     warnings: list[str] = field(default_factory=list)
 
 
@@ -104,6 +107,35 @@ def copy_assets(sources: list[ChannelSource], writer: OutputWriter) -> int:
     return count
 
 
+def write_discovery(
+    cfg: Config,
+    sections: list[Section],
+    pages: list[Page],
+    renderer: Renderer,
+    writer: OutputWriter,
+    report: BuildReport,
+) -> None:
+    """Write the feeds, sitemap and robots.txt; without base_url, warn once and skip them."""
+    if not cfg.base_url:
+        report.warnings.append(
+            "base_url is not set: no Atom feeds, sitemap.xml, robots.txt, canonical or og:image URLs "
+            "(set base_url in sitegen.toml or pass --base-url)"
+        )
+        return
+    for path, data in discovery_files(sections, pages, renderer).items():
+        writer.write(path, data)
+
+
+def update_search(cfg: Config, report: BuildReport, progress: ProgressSink) -> None:
+    """Index the written site for search (after stale pages are gone), or drop an old index."""
+    if not cfg.search:
+        remove_search_index(cfg.output_dir)
+        return
+    progress.begin("Indexing for search", 1)
+    report.searchable = build_search_index(cfg.output_dir)
+    progress.end()
+
+
 def build_site(cfg: Config, clean: bool = False, progress: ProgressSink | None = None) -> BuildReport:
     """Build the whole site from ``cfg.content_dir`` into ``cfg.output_dir``."""
     progress = progress or _NoProgress()
@@ -113,12 +145,15 @@ def build_site(cfg: Config, clean: bool = False, progress: ProgressSink | None =
         check_media(source, report)
     prepare_output(cfg.output_dir, cfg.content_dir, clean)
     sections = make_sections(cfg, sources, progress)
-    pages = site_pages(sections, cfg.posts_per_page)
+    pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
-    render_pages(Renderer(cfg, sections), pages, writer, progress)
+    renderer = Renderer(cfg, sections)
+    render_pages(renderer, pages, writer, progress)
     report.media = copy_assets(sources, writer)
+    write_discovery(cfg, sections, pages, renderer, writer, report)
     writer.write(".nojekyll", b"")
     report.removed = writer.finish()
+    update_search(cfg, report, progress)
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)
     report.pages = len(pages)
