@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urljoin
 
+from linkify_it import LinkifyIt
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -71,7 +73,7 @@ class _Span:
 class _Piece:
     """One piece of an inline run: escaped text, raw code, a line break, or a span boundary."""
 
-    kind: str  # "text" | "raw" | "nl" | "open" | "close"
+    kind: str  # "text" | "code" (content) | "raw" (a code span) | "nl" | "open" | "close"
     text: str = ""
     span: _Span | None = None
 
@@ -189,6 +191,7 @@ class _Converter:
         self.base_url = base_url or DEFAULT_BASE
         self.blocks: list[tuple] = []
         self.pieces: list[_Piece] = []
+        self.link_depth = 0
 
     def finish(self) -> list[tuple]:
         self.flush()
@@ -210,7 +213,7 @@ class _Converter:
         if node.is_text_node:
             text = _collapse(_clean(node.text_content or ""))
             if text:
-                self.pieces.append(_Piece("text", escape_text(text)))
+                self.text(text)
             return
         if not node.is_element_node:
             return
@@ -244,6 +247,31 @@ class _Converter:
         elif tag not in _SKIP_TAGS:
             self.walk_children(node)  # u, ins, mark, span, unknown tags: keep the text
 
+    def text(self, text: str) -> None:
+        """Escaped text; a URL in it that escapes would garble is written as an explicit link.
+
+        markdown-it's linkify reads ``scheme://...`` from the raw source, backslashes included.
+        """
+        if self.link_depth or "://" not in text:
+            self.pieces.append(_Piece("text", escape_text(text)))
+            return
+        pos = 0
+        for match in _linkify().match(text) or []:
+            raw = text[match.index : match.last_index]
+            if "://" not in raw or escape_text(raw) == raw:
+                continue
+            if match.index > pos:
+                self.pieces.append(_Piece("text", escape_text(text[pos : match.index])))
+            span = _Span("link", url=match.url, label=raw)
+            self.pieces += [
+                _Piece("open", span=span),
+                _Piece("text", escape_text(raw)),
+                _Piece("close", span=span),
+            ]
+            pos = match.last_index
+        if pos < len(text):
+            self.pieces.append(_Piece("text", escape_text(text[pos:])))
+
     def span(self, node: LexborNode, span: _Span) -> None:
         self.pieces.append(_Piece("open", span=span))
         self.walk_children(node)
@@ -256,7 +284,7 @@ class _Converter:
             if i:
                 self.pieces.append(_Piece("nl"))
             if line:
-                self.pieces.append(_Piece("raw", code_span(line)))
+                self.pieces.append(_Piece("code", line))
 
     def pre(self, node: LexborNode) -> None:
         self.flush()
@@ -289,7 +317,9 @@ class _Converter:
             self.walk_children(node)
             return
         span = _Span("link", url=url, label=plain_text(node))
+        self.link_depth += 1
         self.span(node, span)
+        self.link_depth -= 1
 
 
 def plain_code(node: LexborNode) -> str:
@@ -330,6 +360,7 @@ def _resolve(pieces: list[_Piece]) -> str:
     pieces = _split_at_newlines(pieces)
     pieces = _hoist_whitespace(pieces)
     pieces = _drop_empty_spans(pieces)
+    pieces = _merge_touching_spans(pieces)
     _choose_bare_links(pieces)
     _check_flanking(pieces)
     return _render(pieces)[0]
@@ -407,24 +438,63 @@ def _drop_empty_spans(pieces: list[_Piece]) -> list[_Piece]:
     return pieces
 
 
+def _merge_touching_spans(pieces: list[_Piece]) -> list[_Piece]:
+    """Join ``**a**`` + ``**b**`` into ``**ab**``: ``**a****b**`` would not read as bold."""
+    out: list[_Piece] = []
+    rename: dict[int, _Span] = {}
+    for piece in pieces:
+        span = piece.span
+        if span is not None and id(span) in rename:
+            piece = _Piece(piece.kind, span=rename[id(span)])
+            span = piece.span
+        last = out[-1] if out else None
+        if (
+            piece.kind == "open"
+            and span is not None
+            and span.kind != "link"
+            and last is not None
+            and last.kind == "close"
+            and last.span is not None
+            and last.span.kind == span.kind
+        ):
+            out.pop()
+            rename[id(span)] = last.span
+            continue
+        out.append(piece)
+    return out
+
+
 def _render(pieces: list[_Piece]) -> tuple[str, dict[int, tuple[int, int, int, int]], list[bool]]:
-    """Join the pieces; return the text, each span's delimiter positions and a delimiter mask."""
+    """Join the pieces; return the text, each span's delimiter positions and a delimiter mask.
+
+    Code pieces with nothing visible between them become one code span: two spans side by side
+    would run their backtick fences together.
+    """
+    items: list[list] = []  # [text, is_delimiter, span id or None, code content or None]
+    for piece in pieces:
+        if piece.kind == "code":
+            last = next((item for item in reversed(items) if item[0]), None)
+            if last is not None and last[3] is not None:
+                last[3] += piece.text
+                last[0] = code_span(last[3])
+                continue
+            items.append([code_span(piece.text), False, None, piece.text])
+        elif piece.kind in ("text", "raw"):
+            items.append([piece.text, False, None, None])
+        elif piece.kind == "nl":
+            items.append(["\n", False, None, None])
+        else:
+            items.append([_delimiter(piece), True, id(piece.span), None])
     out: list[str] = []
     mask: list[bool] = []
     where: dict[int, list[int]] = {}
     pos = 0
-    for piece in pieces:
-        if piece.kind in ("text", "raw"):
-            s, marker = piece.text, False
-        elif piece.kind == "nl":
-            s, marker = "\n", False
-        else:
-            s, marker = _delimiter(piece), True
-        if piece.kind in ("open", "close"):
-            where.setdefault(id(piece.span), []).extend([pos, pos + len(s)])
-        out.append(s)
-        mask.extend([marker] * len(s))
-        pos += len(s)
+    for text, marker, span_id, _ in items:
+        if span_id is not None:
+            where.setdefault(span_id, []).extend([pos, pos + len(text)])
+        out.append(text)
+        mask.extend([marker] * len(text))
+        pos += len(text)
     spans = {k: (v[0], v[1], v[2], v[3]) for k, v in where.items() if len(v) == 4}
     return "".join(out), spans, mask
 
@@ -483,7 +553,7 @@ def _choose_bare_links(pieces: list[_Piece]) -> None:
 def _neighbour(pieces: list[_Piece], last: bool) -> str | None:
     seq = reversed(pieces) if last else iter(pieces)
     for p in seq:
-        if p.kind in ("text", "raw") and p.text:
+        if p.kind in ("text", "raw", "code") and p.text:
             return p.text[-1] if last else p.text[0]
         if p.kind == "nl":
             return "\n"
@@ -496,17 +566,15 @@ def _is_space_or_edge(ch: str | None) -> bool:
     return ch is None or ch.isspace()
 
 
-_linkify_instance = None
+@cache
+def _linkify() -> LinkifyIt:
+    """linkify-it as markdown-it-py sets it up."""
+    return LinkifyIt()
 
 
 def _linkify_exact(url: str) -> bool:
     """Tell whether linkify-it, as markdown-it uses it, links exactly ``url`` in the text ``url``."""
-    global _linkify_instance
-    if _linkify_instance is None:
-        from linkify_it import LinkifyIt
-
-        _linkify_instance = LinkifyIt()
-    matches = _linkify_instance.match(url) or []
+    matches = _linkify().match(url) or []
     return (
         len(matches) == 1
         and matches[0].index == 0
@@ -517,9 +585,10 @@ def _linkify_exact(url: str) -> bool:
 
 def _check_flanking(pieces: list[_Piece]) -> None:
     """Drop the delimiters of spans that CommonMark would not read as open/close where they sit."""
-    # Spoilers are exempt: the build's ``||`` rule pairs delimiters without flanking rules.
+    # The build's ``||`` rule pairs spoiler delimiters without flanking rules, but it takes a
+    # backslash before the closing ``||`` as an escape, even an escaped backslash.
     spans = [p.span for p in pieces if p.kind == "open" and p.span is not None]
-    spans = [s for s in spans if s.kind not in ("link", "||")]
+    spans = [s for s in spans if s.kind != "link"]
     spans.reverse()  # innermost (latest opened) first
     changed = True
     while changed:
@@ -529,6 +598,12 @@ def _check_flanking(pieces: list[_Piece]) -> None:
             if not span.keep or id(span) not in where:
                 continue
             o_start, o_end, c_start, c_end = where[id(span)]
+            if span.kind == "||":
+                if c_start > 0 and text[c_start - 1] == "\\":
+                    span.keep = False
+                    changed = True
+                    break
+                continue
             can_open, _ = _flanking(text, mask, o_start, o_end)
             _, can_close = _flanking(text, mask, c_start, c_end)
             if not (can_open and can_close):
