@@ -233,17 +233,26 @@ def post_path(channel_dir: Path, post_id: int) -> Path:
 def read_post(path: Path) -> Post:
     """Read one post file; errors name the file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ContentError(f"{path}: not UTF-8 text") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise ContentError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_post_file(path, data)
+
+
+def parse_post_file(path: Path, data: bytes) -> Post:
+    """Parse the bytes of the post file at ``path`` (already read); errors name the file."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContentError(f"{path}: not UTF-8 text") from None
     try:
         post = parse_post(text)
     except ContentError as exc:
         raise ContentError(f"{path}: {exc}") from None
-    if path.stem.isdigit() and int(path.stem) != post.id:
-        raise ContentError(f"{path}: id {post.id} does not match the file name")
+    if not path.stem.isdigit() or int(path.stem) != post.id:
+        raise ContentError(
+            f"{path}: id {post.id} does not match the file name (post files are named <id>.md)"
+        )
     return post
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sitegen.build import BuildError, build_site
 from sitegen.cli import cli
 from sitegen.config import Config
-from sitegen.content import read_posts, write_channel, write_post
+from sitegen.content import ContentError, read_posts, write_channel, write_post
 from sitegen.model import Channel, Media, Post, ReplyTo
 from tests.linkcheck import broken_links
 
@@ -272,3 +272,18 @@ def test_output_files_are_readable_by_a_web_server(tmp_path: Path) -> None:
     out = build(tmp_path)
     mode = (out / "novosti" / "2" / "index.html").stat().st_mode & 0o777
     assert mode & 0o044 == 0o044, oct(mode)
+
+
+def test_channel_folders_differing_only_in_case_are_refused(tmp_path: Path) -> None:
+    make_channel(tmp_path / "content", "Novosti", 1)
+    make_channel(tmp_path / "content", "novosti", 1)
+    with pytest.raises(BuildError, match="are the same Telegram channel"):
+        build_site(Config(root=tmp_path, search=False))
+
+
+def test_post_file_named_other_than_its_id_is_refused(tmp_path: Path) -> None:
+    make_channel(tmp_path / "content", count=1)
+    posts = tmp_path / "content" / "novosti" / "posts"
+    (posts / "copy.md").write_text((posts / "2.md").read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ContentError, match="copy.md: id 2 does not match the file name"):
+        build_site(Config(root=tmp_path, search=False))

@@ -32,6 +32,18 @@ def list_media(channel_dir: Path) -> set[str]:
     return {p.relative_to(channel_dir).as_posix() for p in media_dir.rglob("*") if p.is_file()}
 
 
+def check_distinct_names(names: list[str], content_dir: Path) -> None:
+    """Refuse two channel folders whose names differ only in case: Telegram names ignore case."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise BuildError(
+                f"'{content_dir}/{other}' and '{content_dir}/{name}' are the same Telegram channel "
+                "(names ignore case): merge them into one folder"
+            )
+
+
 def load_content(content_dir: Path) -> list[ChannelSource]:
     """Read every channel of a content tree; a broken post stops with one line naming the file."""
     if not content_dir.is_dir():
@@ -40,7 +52,9 @@ def load_content(content_dir: Path) -> list[ChannelSource]:
             "run 'sitegen scrape CHANNEL' first, or pass --content DIR"
         )
     sources = []
-    for channel_dir in channel_dirs(content_dir):
+    folders = channel_dirs(content_dir)
+    check_distinct_names([folder.name for folder in folders], content_dir)
+    for channel_dir in folders:
         channel = read_channel(channel_dir)
         channel.username = channel_dir.name
         posts = read_posts(channel_dir)
