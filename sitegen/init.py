@@ -18,7 +18,6 @@ from sitegen.errors import SitegenError
 from sitegen.files import atomic_write_bytes
 
 WORKFLOW_FILE = ".github/workflows/sitegen.yml"
-FILE_MODE = 0o644  # atomic writes make owner-only files; project files are ordinary ones
 
 # Project file -> the file in sitegen/scaffold/ it is made from (dotfiles are stored without the dot).
 SCAFFOLD: dict[str, str] = {
@@ -88,7 +87,6 @@ def init_project(root: Path, channels: Sequence[str], force: bool = False) -> In
     result = InitResult(root)
     for path, text in files.items():
         atomic_write_bytes(root / path, text.encode("utf-8"))
-        (root / path).chmod(FILE_MODE)
         (result.overwritten if path in existing else result.written).append(path)
     (root / "content").mkdir(parents=True, exist_ok=True)
     return result
