@@ -91,7 +91,7 @@ class FakeTelegram:
         self.media_requests: list[str] = []
         self.media_sent: dict[str, bytes] = {}
         self.page_delay = 0.0
-        self.media_status: Callable[[str], int] | None = None
+        self.media_status: Callable[[str], int] | None = None  # URL -> status; 0 = hang
         self.edits: dict[int, str] = {}
         self.user_agents: set[str] = set()
         self.landing: dict[str, str] = {}  # name -> html of t.me/<name>; /s/<name> redirects there
@@ -198,6 +198,9 @@ class FakeTelegram:
         with self._lock:
             self.media_requests.append(key)
         status = self.media_status(key) if self.media_status else 200
+        if status == 0:  # a hang: answer only after the client has given up
+            time.sleep(3.0)
+            status = 200
         if status != 200:
             return Response("no", status=status)
         data, kind = media_body(key)

@@ -227,6 +227,16 @@ def test_failed_media_leave_the_post_and_are_fetched_next_run(server, tmp_path):
     assert_archive_whole(tmp_path, fake)
 
 
+def test_media_that_hang_are_given_up_without_losing_the_post(server, tmp_path):
+    fake = server.fresh(count=13)
+    fake.media_status = lambda key: 0 if key.startswith("/cdn/12/") else 200
+    result = run(tmp_path, fake, timeout=0.4, retries=2)
+    post = content.read_post(content.post_path(channel_dir(tmp_path), 12))
+    assert post.media and post.media[0].file is None and post.media[0].url
+    assert result.media_failed >= 1 and result.new == 13
+    assert_archive_whole(tmp_path, fake)
+
+
 def test_media_larger_than_the_cap_are_kept_as_links(server, tmp_path):
     fake = server.fresh(count=20)
     run(tmp_path, fake, max_media_size=100)

@@ -27,7 +27,7 @@ from sitegen.telegram.parse import PageError, ParsedPage, parse_page
 
 USER_AGENT = f"sitegen/{__version__} (+static archive of public Telegram channels)"
 PUBLIC_BASE = "https://t.me"  # links in the archive point at Telegram, wherever the pages came from
-MAX_PAGE_BYTES = 8_000_000  # a t.me page is about 100 KB; anything this big is not one
+MAX_PAGE_BYTES = 4_000_000  # a t.me page is about 100 KB; anything this big is not one
 RETRY_AFTER_CAP = 300.0  # seconds: the longest a Retry-After header can make us wait
 BACKOFF_CAP = 120.0  # seconds: the longest wait between two attempts without Retry-After
 MIN_BACKOFF = 0.1  # seconds: the first wait when the configured delay is 0 (tests)
@@ -105,10 +105,11 @@ def make_client(settings: ScrapeConfig, connections: int = 1) -> httpx.Client:
 def read_body(client: httpx.Client, url: str, timeout: float, max_bytes: int) -> Body:
     """GET ``url`` and read the whole body; raise RetryableError on transient faults.
 
-    The whole request must finish within a few time-outs, so a server that trickles bytes
-    cannot hold the scrape forever. A body over ``max_bytes`` raises :class:`TooLarge`.
+    The whole request must finish within a few time-outs (plus time for a big body at a slow
+    100 KB/s), so a server that trickles bytes cannot hold the scrape forever. A body over
+    ``max_bytes`` raises :class:`TooLarge`.
     """
-    deadline = time.monotonic() + 4 * timeout
+    deadline = time.monotonic() + 4 * timeout + max_bytes / 100_000
     try:
         with client.stream("GET", url) as response:
             declared = response.headers.get("content-length", "")
