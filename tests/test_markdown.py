@@ -80,3 +80,8 @@ def test_root_marker_in_text_cannot_be_injected() -> None:
     html = markdown_to_html(f"{ROOT}javascript:alert(1) [x]({ROOT}javascript:alert(1))")
     assert ROOT not in html
     assert "href" not in html
+
+
+def test_spoiler_ending_in_an_escaped_backslash_still_closes() -> None:
+    html = markdown_to_html(r"||path C:\\|| after")
+    assert '<span class="spoiler-text">path C:\\</span></label> after' in html

@@ -76,7 +76,10 @@ def _spoiler_rule(state: StateInline, silent: bool) -> bool:
         end = src.find("||", end)
         if end == -1:
             return False
-        if src[end - 1] != "\\":
+        backslashes = 0
+        while src[end - 1 - backslashes] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:  # an even run of backslashes escapes itself, not the bars
             break
         end += 1
     if end == start + 2:
