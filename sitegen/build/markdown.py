@@ -84,7 +84,8 @@ def _spoiler_rule(state: StateInline, silent: bool) -> bool:
         end += 1
     if end == start + 2:
         return False
-    if silent:
+    if silent:  # a silent match must still move past the span (link labels are scanned this way)
+        state.pos = end + 2
         return True
     old_max = state.posMax
     state.pos, state.posMax = start + 2, end
