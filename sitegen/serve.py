@@ -527,8 +527,12 @@ def serve(
     rebuilder = Rebuilder(load, live, echo)
     cfg = rebuilder.cfg
     base = normalise_base_path(base_path) if base_path is not None else base_path_of(cfg.base_url)
-    rebuilder.first_build()
     server = make_server(cfg.output_dir, base, port, live)
+    try:
+        rebuilder.first_build()
+    except BaseException:
+        server.server_close()
+        raise
     watcher = Watcher(rebuilder, config_path or cfg.root / CONFIG_FILE)
     if watch:
         watcher.start()
