@@ -192,6 +192,7 @@ class _Converter:
         self.blocks: list[tuple] = []
         self.pieces: list[_Piece] = []
         self.link_depth = 0
+        self.open_kinds: list[str] = []  # delimited spans we are inside of, outermost first
 
     def finish(self) -> list[tuple]:
         self.flush()
@@ -273,9 +274,14 @@ class _Converter:
             self.pieces.append(_Piece("text", escape_text(text[pos:])))
 
     def span(self, node: LexborNode, span: _Span) -> None:
+        if span.kind != "link" and span.kind in self.open_kinds:
+            self.walk_children(node)  # <s><s>x</s></s>: Markdown cannot nest a span in its own kind
+            return
+        self.open_kinds.append(span.kind)
         self.pieces.append(_Piece("open", span=span))
         self.walk_children(node)
         self.pieces.append(_Piece("close", span=span))
+        self.open_kinds.pop()
 
     def code(self, node: LexborNode) -> None:
         """An inline code span; a ``<br>`` inside splits it into one span per line."""
