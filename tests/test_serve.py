@@ -565,3 +565,37 @@ def test_the_404_page_works_at_any_depth_under_the_base_path(tmp_path: Path) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.browser
+def test_the_browser_reloads_by_itself_after_a_rebuild(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    post = write_small_content(tmp_path)
+    lines: list[str] = []
+    live = LiveState()
+    rebuilder = Rebuilder(lambda: Config(root=tmp_path, search=False), live, lines.append)
+    rebuilder.first_build()
+    server = make_server(tmp_path / "output", "/repo/", 0, live)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    watcher = Watcher(rebuilder, tmp_path / "sitegen.toml")
+    watcher.start()
+    try:
+        with sync_playwright() as pw:
+            args = ["--no-sandbox", "--headless"]
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/repo/chan_one/1/")
+            assert "First version" in page.content()
+            page.evaluate("window.notReloadedYet = true")
+            time.sleep(0.3)
+            post.write_text(post.read_text(encoding="utf-8").replace("First version", "Reloaded version"))
+            shows_edit = "() => document.body.textContent.includes('Reloaded version')"
+            page.wait_for_function(shows_edit, timeout=20_000)
+            assert page.evaluate("window.notReloadedYet") is None, "the page itself was reloaded"
+            browser.close()
+    finally:
+        watcher.close()
+        live.close()
+        server.shutdown()
+        server.server_close()
