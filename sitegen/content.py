@@ -52,7 +52,15 @@ def _represent_datetime(dumper: yaml.BaseDumper, value: datetime) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:timestamp", value.isoformat())
 
 
+def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
+    # A raw NEL (U+0085) inside a quoted scalar reads back as a line break folded to a space:
+    # double quotes write it as the escape \N instead.
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
 _Dumper.add_representer(datetime, _represent_datetime)
+_Dumper.add_representer(str, _represent_str)
 
 
 def is_channel_name(name: str) -> bool:

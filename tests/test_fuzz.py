@@ -328,3 +328,11 @@ def test_spoiler_inside_a_link_renders_without_crashing() -> None:
 @pytest.mark.parametrize("fragment", ["<s><s>0</s></s>", "<b><strong>x</strong></b>", "<i>a<em>b</em></i>"])
 def test_formatting_nested_in_the_same_formatting_keeps_the_text(fragment: str) -> None:
     assert rendered_text(html_to_markdown(fragment)) == original_text(fragment)
+
+
+@pytest.mark.parametrize("value", ["\x85", "line\x85next", " \x85 ", "a\u2028b\u2029c"])
+def test_next_line_and_line_separators_survive_the_front_matter(value: str) -> None:
+    post = Post(id=3, date=datetime(2024, 1, 1, tzinfo=UTC), author=value, extra={"x_note": value})
+    assert parse_post(format_post(post)) == post
+    channel = Channel(username="start_ds", description=value)
+    assert parse_channel(format_channel(channel), "start_ds") == channel
