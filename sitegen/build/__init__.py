@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sitegen.build.cache import BuildCache, default_jobs, parallel_map
 from sitegen.build.feeds import discovery_files
-from sitegen.build.load import BuildError, ChannelSource, load_content
+from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import Page, Section, make_post_view, make_section, site_pages
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import build_search_index, remove_search_index
 from sitegen.build.write import OutputWriter, prepare_output
 from sitegen.config import Config
-from sitegen.files import UnsafePathError, safe_relative
+from sitegen.files import UnsafePathError, safe_relative, write_if_changed
 
 __all__ = ["BuildError", "BuildReport", "build_site"]
 
@@ -71,28 +73,72 @@ def check_media(source: ChannelSource, report: BuildReport) -> None:
                 )
 
 
-def make_sections(cfg: Config, sources: list[ChannelSource], progress: ProgressSink) -> list[Section]:
-    """Render every post's text and gather the cross-page data of every channel."""
+def make_sections(
+    cfg: Config, sources: list[ChannelSource], progress: ProgressSink, bodies: dict[Path, Any] | None = None
+) -> list[Section]:
+    """Gather the cross-page data of every channel; ``bodies`` holds each post's (HTML, file hash)."""
     tz = ZoneInfo(cfg.timezone)
     total = sum(len(s.posts) for s in sources)
     progress.begin("Reading posts", total)
     sections = []
     for source in sources:
         views = []
+        known = (bodies or {}).get(source.dir, {})
         for post in source.posts:
-            views.append(make_post_view(post, source, tz))
+            body, digest = known.get(post.id, (None, ""))
+            views.append(make_post_view(post, source, tz, body, digest))
             progress.advance()
         sections.append(make_section(source, views))
     progress.end()
     return sections
 
 
-def render_pages(renderer: Renderer, pages: list[Page], writer: OutputWriter, progress: ProgressSink) -> None:
-    """Render every page and write the ones whose bytes changed."""
+_RENDERER: Renderer | None = None  # the renderer of the running build, inherited by forked workers
+_OUTPUT = Path()
+
+
+def _render_page(page: Page) -> tuple[int, bool]:
+    """Render one page into the output folder unless it already holds these bytes: (size, written)."""
+    data = _RENDERER.render(page).encode("utf-8")  # type: ignore[union-attr]
+    try:
+        return len(data), write_if_changed(_OUTPUT / page.path, data, durable=False)
+    except OSError as exc:
+        raise BuildError(f"cannot write '{_OUTPUT / page.path}': {exc.strerror}") from None
+
+
+def render_pages(
+    renderer: Renderer,
+    pages: list[Page],
+    writer: OutputWriter,
+    progress: ProgressSink,
+    cache: BuildCache | None = None,
+    jobs: int = 1,
+) -> None:
+    """Render the pages whose keys changed (in ``jobs`` processes) and write the ones whose bytes changed."""
+    global _RENDERER, _OUTPUT
     progress.begin("Rendering pages", len(pages))
-    for page in pages:
-        writer.write(page.path, renderer.render(page).encode("utf-8"))
-        progress.advance()
+    keys = [cache.page_key(page) if cache else None for page in pages]
+    todo = []
+    for page, key in zip(pages, keys, strict=True):
+        if cache and cache.is_fresh(page, key, writer.output):
+            writer.keep(page.path)
+        else:
+            todo.append((page, key))
+    progress.advance(len(pages) - len(todo))
+    for template in sorted({page.template for page, _ in todo}):
+        renderer.env.get_template(template)  # compiled once, before workers fork
+    _RENDERER, _OUTPUT = renderer, writer.output
+    try:
+        done = 0
+        for chunk in parallel_map(_render_page, [page for page, _ in todo], jobs):
+            for (page, key), (size, written) in zip(todo[done : done + len(chunk)], chunk, strict=True):
+                writer.keep(page.path, written)
+                if cache:
+                    cache.record_page(page.path, key, size)
+            done += len(chunk)
+            progress.advance(len(chunk))
+    finally:
+        _RENDERER = None
     progress.end()
 
 
@@ -136,23 +182,29 @@ def update_search(cfg: Config, report: BuildReport, progress: ProgressSink) -> N
     progress.end()
 
 
-def build_site(cfg: Config, clean: bool = False, progress: ProgressSink | None = None) -> BuildReport:
-    """Build the whole site from ``cfg.content_dir`` into ``cfg.output_dir``."""
+def build_site(
+    cfg: Config, clean: bool = False, progress: ProgressSink | None = None, jobs: int | None = None
+) -> BuildReport:
+    """Build the whole site from ``cfg.content_dir`` into ``cfg.output_dir`` (``jobs`` processes)."""
     progress = progress or _NoProgress()
+    jobs = jobs or default_jobs()
     report = BuildReport()
-    sources = load_content(cfg.content_dir)
+    cache = BuildCache(cfg, clean)
+    sources, bodies = cache.load_content(cfg.content_dir, jobs)
     for source in sources:
         check_media(source, report)
     prepare_output(cfg.output_dir, cfg.content_dir, clean)
-    sections = make_sections(cfg, sources, progress)
+    sections = make_sections(cfg, sources, progress, bodies)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
-    render_pages(renderer, pages, writer, progress)
+    cache.set_site(cfg, sections, renderer.globals)
+    render_pages(renderer, pages, writer, progress, cache, jobs)
     report.media = copy_assets(sources, writer)
     write_discovery(cfg, sections, pages, renderer, writer, report)
     writer.write(".nojekyll", b"")
     report.removed = writer.finish()
+    cache.save(writer.made)
     update_search(cfg, report, progress)
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,8 +45,11 @@ def check_distinct_names(names: list[str], content_dir: Path) -> None:
             )
 
 
-def load_content(content_dir: Path) -> list[ChannelSource]:
-    """Read every channel of a content tree; a broken post stops with one line naming the file."""
+def load_content(content_dir: Path, read: Callable[[Path], list[Post]] = read_posts) -> list[ChannelSource]:
+    """Read every channel of a content tree; a broken post stops with one line naming the file.
+
+    ``read`` reads one channel folder's posts (the build passes its cache's reader).
+    """
     if not content_dir.is_dir():
         raise BuildError(
             f"content folder '{content_dir}' not found: "
@@ -57,7 +61,7 @@ def load_content(content_dir: Path) -> list[ChannelSource]:
     for channel_dir in folders:
         channel = read_channel(channel_dir)
         channel.username = channel_dir.name
-        posts = read_posts(channel_dir)
+        posts = read(channel_dir)
         for post in posts:
             post.channel = channel_dir.name
         sources.append(ChannelSource(channel, channel_dir, posts, list_media(channel_dir)))

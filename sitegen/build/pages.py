@@ -6,6 +6,7 @@ output/; every link a page makes is relative, from :func:`root_of` its path.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections import defaultdict
@@ -65,6 +66,8 @@ class PostView:
     newer: PostView | None = None
     reply_path: str | None = None  # the replied post's page, when it is in the archive
     reply_title: str | None = None  # and its title
+    digest: str = ""  # hash of the post file's bytes; with the fields above it makes ``key``
+    key: str = ""  # changes whenever anything this view shows changes (set by make_section)
 
     @property
     def title_key(self) -> str | None:
@@ -99,6 +102,7 @@ class Section:
     avatar_href: str | None
     tags: dict[str, list[PostView]]
     months: dict[tuple[int, int], list[PostView]]
+    header_key: str = ""  # changes whenever the channel's header (name, description, avatar) changes
 
     @property
     def name(self) -> str:
@@ -113,6 +117,9 @@ class Page:
     path: str
     template: str
     context: dict[str, Any]
+    # Everything the page shows that can change between builds (besides templates and config), as
+    # plain strings and numbers: the build skips a page whose deps are unchanged. None: always render.
+    deps: tuple[Any, ...] | None = None
 
     @property
     def root(self) -> str:
@@ -164,7 +171,9 @@ def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
     return views
 
 
-def make_post_view(post: Post, source: ChannelSource, tz: ZoneInfo, body_html: str | None = None) -> PostView:
+def make_post_view(
+    post: Post, source: ChannelSource, tz: ZoneInfo, body_html: str | None = None, digest: str = ""
+) -> PostView:
     """Render one post's Markdown and derive its title, summary, tags and local media."""
     channel = source.channel.username
     body = body_html if body_html is not None else markdown_to_html(post.text, channel)
@@ -180,7 +189,22 @@ def make_post_view(post: Post, source: ChannelSource, tz: ZoneInfo, body_html: s
         local_date=post.date.astimezone(tz),
         media=_media_views(post, channel, source.media_files),
         preview_image=f"{channel}/{preview}" if preview and preview in source.media_files else None,
+        digest=digest,
     )
+
+
+def _hash(value: Any) -> str:
+    """A short stable hash of a value's repr (plain data and dataclasses of plain data)."""
+    return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
+
+
+def view_key(view: PostView) -> str:
+    """The key of what a post shows: its file, which of its media are archived, its reply link."""
+    if not view.digest:
+        return ""
+    media = [(m.state, m.href, m.thumb_href) for m in view.media]
+    reply = (view.reply_path, view.reply_title)
+    return _hash((view.digest, view.path, media, view.preview_image, reply, view.local_date))
 
 
 def make_section(source: ChannelSource, views: list[PostView]) -> Section:
@@ -195,14 +219,28 @@ def make_section(source: ChannelSource, views: list[PostView]) -> Section:
         if reply and reply.channel.lower() == source.channel.username.lower() and reply.id in by_id:
             view.reply_path = by_id[reply.id].path
             view.reply_title = by_id[reply.id].title
+        view.key = view_key(view)
         for tag in view.tags:
             tags[tag].append(view)
         months[(view.local_date.year, view.local_date.month)].append(view)
     avatar = source.channel.avatar
     avatar_href = f"{source.channel.username}/{avatar}" if avatar and avatar in source.media_files else None
+    header = _hash((source.channel, avatar_href))
     return Section(
-        source.channel, views, avatar_href, dict(sorted(tags.items())), dict(sorted(months.items()))
+        source.channel, views, avatar_href, dict(sorted(tags.items())), dict(sorted(months.items())), header
     )
+
+
+def _keys(views: list[PostView]) -> tuple[str, ...] | None:
+    """The keys of a list of posts, or None when one is unknown (so the page always renders)."""
+    keys = tuple(view.key for view in views)
+    return None if "" in keys else keys
+
+
+def _deps(section: Section, views: list[PostView], *more: Any) -> tuple[Any, ...] | None:
+    """A page's deps: the channel header, its posts' keys and ``more``; None when a key is unknown."""
+    keys = _keys(views)
+    return None if keys is None or not section.header_key else (section.header_key, keys, *more)
 
 
 def page_count(total: int, per_page: int) -> int:
@@ -242,22 +280,37 @@ def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page
             "older_page": number - 1 if number > 1 else None,
             "newer_page": number + 1 if number < count else None,
         }
-        pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context))
+        deps = _deps(section, chunk, "page", number, context["older_page"], context["newer_page"])
+        pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context, deps))
     return pages
+
+
+def _post_deps(section: Section, view: PostView) -> tuple[Any, ...] | None:
+    """A post page shows its post, links to its neighbours and the channel's header."""
+    neighbours = [v for v in (view.older, view, view.newer) if v is not None]
+    return _deps(section, neighbours, "post", view.older is None, view.newer is None)
 
 
 def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
     """Every page of one channel: home, numbered pages, posts, tags and months."""
     pages = channel_pages(section, per_page, site_home)
-    pages += [Page(view.path, "post.html", {"section": section, "view": view}) for view in section.posts]
+    pages += [
+        Page(view.path, "post.html", {"section": section, "view": view}, _post_deps(section, view))
+        for view in section.posts
+    ]
     pages.append(Page(f"{section.name}/tags/index.html", "tags.html", {"section": section}))
     for tag, views in section.tags.items():
         context = {"section": section, "tag": tag, "posts": list(reversed(views))}
-        pages.append(Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context))
+        pages.append(
+            Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context, _deps(section, views, tag))
+        )
     pages.append(Page(f"{section.name}/archive/index.html", "archive.html", {"section": section}))
-    for (year, month), views in section.months.items():
+    months = list(section.months)
+    for i, ((year, month), views) in enumerate(section.months.items()):
         context = {"section": section, "year": year, "month": month, "posts": list(reversed(views))}
-        pages.append(Page(f"{section.name}/{year:04d}/{month:02d}/index.html", "month.html", context))
+        neighbours = (months[i - 1] if i else None, months[i + 1] if i + 1 < len(months) else None)
+        deps = _deps(section, views, "month", year, month, neighbours)
+        pages.append(Page(f"{section.name}/{year:04d}/{month:02d}/index.html", "month.html", context, deps))
     return pages
 
 

@@ -54,10 +54,15 @@ class OutputWriter:
         """Write one file (``path`` relative to output/) unless it already holds these bytes."""
         self.made.add(path)
         try:
-            if write_if_changed(self.output / path, data):
+            if write_if_changed(self.output / path, data, durable=False):
                 self.written += 1
         except OSError as exc:
             raise BuildError(f"cannot write '{self.output / path}': {exc.strerror}") from None
+
+    def keep(self, path: str, written: bool = False) -> None:
+        """Record a file put in place by someone else (a cache hit, a render worker) as made by this build."""
+        self.made.add(path)
+        self.written += written
 
     def link(self, path: str, source: Path) -> None:
         """Put a copy of ``source`` at ``path``: a hard link when possible, else a copy."""

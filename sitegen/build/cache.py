@@ -1,0 +1,258 @@
+"""The build cache: skip reading, rendering and writing what has not changed since the last build.
+
+Two stores live in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it):
+
+- ``posts.pickle``: each post file's parsed front matter and rendered Markdown, keyed by a hash of
+  the file's bytes (never mtimes: a git checkout resets them) and of sitegen's own code;
+- ``pages-<output>.pickle``: for each page of the output folder, the key it was rendered from (a
+  hash of the templates, the config, sitegen's code and the page's ``deps``) and the file's size.
+
+A page whose key and file size are unchanged is neither rendered nor written. Parsing and
+rendering of what is left run in worker processes (fork) when there is enough of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sitegen.build.load import BuildError, ChannelSource, load_content
+from sitegen.build.markdown import markdown_to_html
+from sitegen.build.pages import Page, Section
+from sitegen.config import Config
+from sitegen.content import POSTS_DIR, parse_post_file
+from sitegen.files import atomic_write_bytes
+from sitegen.model import Post
+
+CACHE_DIR = ".sitegen-cache"
+PACKAGE = Path(__file__).resolve().parents[1]  # sitegen/: its code, theme and strings shape every page
+PARALLEL_MIN = 100  # below this many items, worker processes cost more than they save
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def default_jobs() -> int:
+    """How many processes the build may use: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def tree_digest(*folders: Path) -> str:
+    """A hash of every file's path and bytes below ``folders`` (code, templates, strings)."""
+    parts = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                parts += [path.relative_to(folder).as_posix().encode(), path.read_bytes()]
+    return _digest(*parts)
+
+
+def code_version() -> str:
+    """What, besides a post file, decides its parsed and rendered form: sitegen's and its parsers' code."""
+    versions = [metadata.version(name) for name in ("markdown-it-py", "linkify-it-py", "PyYAML")]
+    return _digest(tree_digest(PACKAGE).encode(), " ".join(versions).encode())
+
+
+# --- parallel map ------------------------------------------------------------------------------
+
+_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # inherited by forked workers
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+    func, items = _WORK  # type: ignore[misc]
+    return [func(item) for item in items[bounds[0] : bounds[1]]]
+
+
+def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> Iterator[list[_R]]:
+    """Apply ``func`` to every item, in ``jobs`` forked processes when there are enough items.
+
+    Yields lists of results in order, chunk by chunk (for progress). Workers inherit ``func`` and
+    ``items`` through fork, so nothing but the results is pickled.
+    """
+    global _WORK
+    if jobs <= 1 or len(items) < PARALLEL_MIN or "fork" not in _start_methods():
+        step = max(1, len(items) // 50)
+        for start in range(0, len(items), step):
+            yield [func(item) for item in items[start : start + step]]
+        return
+    size = max(16, min(500, len(items) // (jobs * 8)))
+    chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _WORK = (func, items)
+    try:
+        with get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap(_run_chunk, chunks)
+    finally:
+        _WORK = None
+
+
+def _start_methods() -> list[str]:
+    from multiprocessing import get_all_start_methods
+
+    return get_all_start_methods()
+
+
+# --- posts -------------------------------------------------------------------------------------
+
+
+def _parse(item: tuple[Path, bytes, str]) -> bytes:
+    """Parse one post file and render its Markdown: the cached form, pickled."""
+    path, data, channel = item
+    post = parse_post_file(path, data)
+    post.channel = channel
+    return pickle.dumps((post, markdown_to_html(post.text, channel)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class BuildCache:
+    """The two stores of ``.sitegen-cache/`` for one output folder."""
+
+    def __init__(self, cfg: Config, clean: bool = False) -> None:
+        self.folder = cfg.output_dir.parent / CACHE_DIR
+        if clean and self.folder.is_dir():
+            shutil.rmtree(self.folder)
+        self.version = code_version()
+        out = str(cfg.output_dir.resolve()).encode()
+        self.pages_file = self.folder / f"pages-{_digest(out)[:12]}.pickle"
+        self.posts_file = self.folder / "posts.pickle"
+        self.posts: dict[str, bytes] = self._load(self.posts_file, {})
+        self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
+        self.used: set[str] = set()
+        self.posts_changed = False
+        self.site_key = ""
+
+    def _load(self, path: Path, empty: Any) -> Any:
+        """A store saved by this very code, or ``empty``."""
+        try:
+            with path.open("rb") as handle:
+                version, data = pickle.load(handle)
+        except (
+            OSError,
+            EOFError,
+            ValueError,
+            TypeError,
+            pickle.UnpicklingError,
+            AttributeError,
+            ImportError,
+        ):
+            return empty
+        return data if version == self.version else empty
+
+    def _save(self, path: Path, data: Any) -> None:
+        try:
+            atomic_write_bytes(
+                path, pickle.dumps((self.version, data), protocol=pickle.HIGHEST_PROTOCOL), False
+            )
+        except OSError as exc:
+            raise BuildError(f"cannot write the build cache '{path}': {exc.strerror}") from None
+
+    # posts
+
+    def read_posts(self, channel_dir: Path, jobs: int) -> tuple[list[Post], dict[int, tuple[str, str]]]:
+        """A channel's posts, oldest first, and each post's (HTML, file hash) by id.
+
+        Only files whose bytes are new to the cache are parsed (in parallel when there are many).
+        """
+        posts_dir = channel_dir / POSTS_DIR
+        if not posts_dir.is_dir():
+            return [], {}
+        channel = channel_dir.name
+        items = []
+        for path in posts_dir.glob("*.md"):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+            items.append(
+                (path, data, _digest(channel.encode(), path.name.encode(), self.version.encode(), data))
+            )
+        missing = [item for item in items if item[2] not in self.posts]
+        work = [(path, data, channel) for path, data, _ in missing]
+        fresh = [blob for chunk in parallel_map(_parse, work, jobs) for blob in chunk]
+        for (_, _, key), blob in zip(missing, fresh, strict=True):
+            self.posts[key] = blob
+            self.posts_changed = True
+        posts, bodies = [], {}
+        for _, _, key in items:
+            post, body = pickle.loads(self.posts[key])
+            self.used.add(key)
+            posts.append(post)
+            bodies[post.id] = (body, key)
+        posts.sort(key=lambda p: p.id)
+        return posts, bodies
+
+    def load_content(self, content_dir: Path, jobs: int) -> tuple[list[ChannelSource], dict[Path, Any]]:
+        """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash)."""
+        bodies: dict[Path, Any] = {}
+
+        def read(channel_dir: Path) -> list[Post]:
+            posts, bodies[channel_dir] = self.read_posts(channel_dir, jobs)
+            return posts
+
+        return load_content(content_dir, read), bodies
+
+    # pages
+
+    def set_site(self, cfg: Config, sections: list[Section], globals_: dict[str, Any]) -> None:
+        """Fix the part of every page key that all pages share: templates, config, code, channels."""
+        shared = {
+            k: v for k, v in sorted(globals_.items()) if isinstance(v, (str, int, float, bool, type(None)))
+        }
+        headers = [(s.name, s.header_key) for s in sections]
+        versions = [metadata.version(name) for name in ("Jinja2", "MarkupSafe")]
+        self.site_key = _digest(
+            self.version.encode(),
+            tree_digest(cfg.templates_dir).encode(),
+            repr((cfg, shared, headers, versions)).encode(),
+        )
+
+    def page_key(self, page: Page) -> str | None:
+        """The key a page is rendered from, or None when it must always be rendered."""
+        if page.deps is None or not self.site_key:
+            return None
+        return _digest(
+            self.site_key.encode(), page.template.encode(), page.path.encode(), repr(page.deps).encode()
+        )
+
+    def is_fresh(self, page: Page, key: str | None, output: Path) -> bool:
+        """Whether the output folder still holds the file rendered from ``key``."""
+        if key is None:
+            return False
+        known = self.pages.get(page.path)
+        if known is None or known[0] != key:
+            return False
+        try:
+            return (output / page.path).stat().st_size == known[1]
+        except OSError:
+            return False
+
+    def record_page(self, path: str, key: str | None, size: int) -> None:
+        """Remember what the file at ``path`` was rendered from."""
+        if key is None:
+            self.pages.pop(path, None)
+        else:
+            self.pages[path] = (key, size)
+
+    def save(self, made: set[str]) -> None:
+        """Write both stores, keeping only what this build used (deleted posts and pages drop out)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.posts_changed or len(self.used) != len(self.posts):
+            self._save(self.posts_file, {key: self.posts[key] for key in self.used})
+        self._save(self.pages_file, {path: v for path, v in self.pages.items() if path in made})
