@@ -336,3 +336,11 @@ def test_next_line_and_line_separators_survive_the_front_matter(value: str) -> N
     assert parse_post(format_post(post)) == post
     channel = Channel(username="start_ds", description=value)
     assert parse_channel(format_channel(channel), "start_ds") == channel
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ["<tg-spoiler><code>||</code></tg-spoiler>", "<tg-spoiler>a <code>x || y</code> b</tg-spoiler> c"],
+)
+def test_bars_in_code_inside_a_spoiler_do_not_end_it(fragment: str) -> None:
+    assert rendered_text(html_to_markdown(fragment)) == original_text(fragment)

@@ -66,23 +66,33 @@ def _text_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _closing_bars(src: str, pos: int, limit: int) -> int:
+    """Where the ``||`` that closes a spoiler lies in ``src[pos:limit]``; -1 if nowhere.
+
+    Bars escaped by a backslash or inside a code span do not close it.
+    """
+    while pos + 1 < limit:
+        char = src[pos]
+        if char == "\\":
+            pos += 2
+        elif char == "`":
+            run = len(src[pos:limit]) - len(src[pos:limit].lstrip("`"))
+            closing = re.compile(rf"(?<!`)`{{{run}}}(?!`)").search(src, pos + run, limit)
+            pos = closing.end() if closing else pos + run
+        elif src.startswith("||", pos):
+            return pos
+        else:
+            pos += 1
+    return -1
+
+
 def _spoiler_rule(state: StateInline, silent: bool) -> bool:
     """Inline rule: ``||text||`` -> spoiler_open, the inner inline tokens, spoiler_close."""
     src, start = state.src, state.pos
     if not src.startswith("||", start):
         return False
-    end = start + 2
-    while True:
-        end = src.find("||", end)
-        if end == -1:
-            return False
-        backslashes = 0
-        while src[end - 1 - backslashes] == "\\":
-            backslashes += 1
-        if backslashes % 2 == 0:  # an even run of backslashes escapes itself, not the bars
-            break
-        end += 1
-    if end == start + 2:
+    end = _closing_bars(src, start + 2, state.posMax)
+    if end == -1 or end == start + 2:
         return False
     if silent:  # a silent match must still move past the span (link labels are scanned this way)
         state.pos = end + 2
