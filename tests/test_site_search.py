@@ -95,3 +95,17 @@ def test_turning_search_off_removes_the_index(out: Path, tmp_path: Path) -> None
     build_site(Config(root=tmp_path, search=False))
     assert not (tmp_path / "output/pagefind").exists()
     assert not (tmp_path / "output/search.html").exists()
+
+
+def test_index_is_remade_only_when_a_page_changed(out: Path, tmp_path: Path) -> None:
+    shutil.copytree(out.parent / "content", tmp_path / "content")
+    cfg = Config(root=tmp_path, language="ru")
+    build_site(cfg)
+    entry = tmp_path / "output/pagefind/pagefind-entry.json"
+    made = entry.stat().st_mtime_ns
+    assert build_site(cfg).searchable == 29
+    assert entry.stat().st_mtime_ns == made  # nothing changed: the index was kept
+    post = tmp_path / "content/rich_demo/posts/24.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nЗвездолёты прилетели.\n", encoding="utf-8")
+    build_site(cfg)
+    assert {r["url"] for r in search(tmp_path / "output", "звездолётами")} == {"/rich_demo/24/"}

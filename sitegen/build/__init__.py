@@ -12,7 +12,7 @@ from sitegen.build.feeds import discovery_files
 from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import Page, Section, make_post_view, make_section, site_pages
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
-from sitegen.build.search import build_search_index, remove_search_index
+from sitegen.build.search import remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, prepare_output
 from sitegen.config import Config
 from sitegen.files import UnsafePathError, safe_relative, write_if_changed
@@ -172,13 +172,13 @@ def write_discovery(
         writer.write(path, data)
 
 
-def update_search(cfg: Config, report: BuildReport, progress: ProgressSink) -> None:
+def update_search(cfg: Config, pages: list[Page], report: BuildReport, progress: ProgressSink) -> None:
     """Index the written site for search (after stale pages are gone), or drop an old index."""
     if not cfg.search:
         remove_search_index(cfg.output_dir)
         return
     progress.begin("Indexing for search", 1)
-    report.searchable = build_search_index(cfg.output_dir)
+    report.searchable = update_search_index(cfg.output_dir, [page.path for page in pages])
     progress.end()
 
 
@@ -205,7 +205,7 @@ def build_site(
     writer.write(".nojekyll", b"")
     report.removed = writer.finish()
     cache.save(writer.made)
-    update_search(cfg, report, progress)
+    update_search(cfg, pages, report, progress)
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)
     report.pages = len(pages)

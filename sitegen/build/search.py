@@ -4,10 +4,15 @@ Only post pages carry ``data-pagefind-body``, so results are posts. Pagefind ste
 its ``<html lang>`` (Russian and English are in the standard build). The index is built in a
 temporary folder beside the old one and swapped in, so a failed run leaves the last index
 whole, and no stale fragments pile up. Everything runs offline.
+
+Indexing takes seconds for thousands of posts, so it is skipped when no HTML file changed since
+the last index was made (a stamp of the pages' sizes and modification times sits in the index).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +21,7 @@ from sitegen.build.load import BuildError
 from sitegen.files import TEMP_PREFIX
 
 INDEX_DIR = "pagefind"
+STAMP = ".sitegen-stamp.json"  # inside the index folder: what the index was made from
 TIMEOUT = 1800  # seconds; a very large archive indexes in well under a minute
 
 
@@ -31,6 +37,43 @@ def pagefind_executable() -> str:
             "the search index needs Pagefind: pip install 'pagefind[bin]' (or build with --no-search)"
         )
     return str(found)
+
+
+def pages_stamp(output: Path, html_files: list[str]) -> str:
+    """A digest of the HTML files' names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for name in sorted(html_files):
+        try:
+            info = (output / name).stat()
+        except OSError:
+            continue
+        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def read_stamp(target: Path) -> dict[str, object]:
+    """The stamp of an existing index, or {}."""
+    try:
+        data = json.loads((target / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def update_search_index(output: Path, html_files: list[str]) -> int:
+    """Make ``output/pagefind`` current for these pages (skipped when none changed); count indexed pages."""
+    target = output / INDEX_DIR
+    stamp = pages_stamp(output, html_files)
+    old = read_stamp(target)
+    if (
+        old.get("pages") == stamp
+        and (target / "pagefind.js").is_file()
+        and isinstance(old.get("indexed"), int)
+    ):
+        return old["indexed"]  # type: ignore[return-value]
+    indexed = build_search_index(output)
+    (target / STAMP).write_text(json.dumps({"pages": stamp, "indexed": indexed}), encoding="utf-8")
+    return indexed
 
 
 def build_search_index(output: Path) -> int:
