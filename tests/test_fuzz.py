@@ -344,3 +344,16 @@ def test_next_line_and_line_separators_survive_the_front_matter(value: str) -> N
 )
 def test_bars_in_code_inside_a_spoiler_do_not_end_it(fragment: str) -> None:
     assert rendered_text(html_to_markdown(fragment)) == original_text(fragment)
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        '<b>:</b><i><i class="emoji"><b>❤</b></i><b><i class="emoji"><b>❤</b></i></b></i>',
+        "<b>a</b><i>b</i>",
+        "<i>a</i><b>b</b>",
+        "<b>bold</b><i>it <b>both</b></i>",
+    ],
+)
+def test_a_span_opening_where_another_closes_keeps_the_text(fragment: str) -> None:
+    assert rendered_text(html_to_markdown(fragment)) == original_text(fragment)

@@ -600,6 +600,11 @@ def _check_flanking(pieces: list[_Piece]) -> None:
     while changed:
         changed = False
         text, where, mask = _render(pieces)
+        mixed = _mixed_run_opener(spans, text, where, mask)
+        if mixed is not None:
+            mixed.keep = False
+            changed = True
+            continue
         for span in spans:
             if not span.keep or id(span) not in where:
                 continue
@@ -616,6 +621,35 @@ def _check_flanking(pieces: list[_Piece]) -> None:
                 span.keep = False
                 changed = True
                 break
+
+
+def _mixed_run_opener(
+    spans: list[_Span], text: str, where: dict[int, tuple[int, int, int, int]], mask: list[bool]
+) -> _Span | None:
+    """A span that opens in the same delimiter run where another one closes (``**a***b*``), if any.
+
+    CommonMark reads such a run as one delimiter and may pair it the other way round, so the
+    opening span has to give up its formatting.
+    """
+    roles: dict[int, tuple[_Span, bool]] = {}  # delimiter start -> (span, opens)
+    for span in spans:
+        if span.keep and span.kind != "||" and id(span) in where:
+            o_start, _, c_start, _ = where[id(span)]
+            roles[o_start] = (span, True)
+            roles[c_start] = (span, False)
+    pos = 0
+    while pos < len(text):
+        if not mask[pos] or text[pos] not in "*~":
+            pos += 1
+            continue
+        end = pos
+        while end < len(text) and mask[end] and text[end] == text[pos]:
+            end += 1
+        found = [roles[i] for i in range(pos, end) if i in roles]
+        if any(opens for _, opens in found) and not all(opens for _, opens in found):
+            return next(span for span, opens in found if opens)
+        pos = end
+    return None
 
 
 def _flanking(text: str, mask: list[bool], start: int, end: int) -> tuple[bool, bool]:
