@@ -59,7 +59,14 @@ def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
+    """Multi-line text as a readable ``|`` block; PyYAML falls back to quotes where a block can't hold it."""
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
 _Dumper.add_representer(datetime, _represent_datetime)
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(str, _represent_str)
 
 
