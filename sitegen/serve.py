@@ -528,17 +528,13 @@ def serve(
     cfg = rebuilder.cfg
     base = normalise_base_path(base_path) if base_path is not None else base_path_of(cfg.base_url)
     server = make_server(cfg.output_dir, base, port, live)
-    try:
-        rebuilder.first_build()
-    except BaseException:
-        server.server_close()
-        raise
     watcher = Watcher(rebuilder, config_path or cfg.root / CONFIG_FILE)
-    if watch:
-        watcher.start()
-    echo(f"Serving {cfg.output_dir}/ at {site_url(server, base)} (Ctrl-C to stop)")
     try:
         with _sigterm_as_interrupt():
+            rebuilder.first_build()
+            if watch:
+                watcher.start()
+            echo(f"Serving {cfg.output_dir}/ at {site_url(server, base)} (Ctrl-C to stop)")
             server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
