@@ -415,6 +415,7 @@ class Watcher:
         self.stop = threading.Event()
         self.restart = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.polling = False  # set when the system cannot watch that many folders
 
     def start(self) -> None:
         """Start watching in background threads."""
@@ -472,13 +473,19 @@ class Watcher:
             try:
                 for changes in watchfiles.watch(
                     *folders, recursive=recursive, stop_event=until, step=50, rust_timeout=500,
-                    raise_interrupt=False,
+                    raise_interrupt=False, force_polling=self.polling,
                 ):  # fmt: skip
                     reasons = {r for _, name in changes if (r := relevant(Path(name))) is not None}
                     if reasons:
                         self.rebuilder.rebuild(", ".join(sorted(reasons)))
-            except (OSError, RuntimeError):
+            except FileNotFoundError:
                 self.stop.wait(0.5)  # a watched folder vanished: look again
+            except (OSError, RuntimeError) as exc:
+                if self.polling:
+                    self.stop.wait(0.5)
+                    continue
+                self.polling = True  # e.g. the system's limit of watched folders is reached
+                self.rebuilder.echo(f"warning: cannot watch for changes ({one_line(exc)}); polling instead")
 
 
 def _is_below(path: Path, folder: Path) -> bool:
