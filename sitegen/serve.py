@@ -265,10 +265,10 @@ class SiteHandler(BaseHTTPRequestHandler):
         kind = content_type(path)
         try:
             if kind.startswith("text/html"):
+                version = self.live.version if self.live else 0  # before reading: never miss a rebuild
                 data = path.read_bytes()
                 if self.live:
-                    script = quote(self.base + LIVE_DIR + LIVE_SCRIPT)
-                    data = inject_live_script(data, script, self.live.version)
+                    data = inject_live_script(data, quote(self.base + LIVE_DIR + LIVE_SCRIPT), version)
                 self._send(status, data, kind, send_body)
                 return
             handle = path.open("rb")
