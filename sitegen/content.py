@@ -53,20 +53,16 @@ def _represent_datetime(dumper: yaml.BaseDumper, value: datetime) -> yaml.Node:
 
 
 def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
-    # A raw NEL (U+0085) inside a quoted scalar reads back as a line break folded to a space:
-    # double quotes write it as the escape \N instead.
-    style = '"' if "\x85" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    """Multi-line text as a readable ``|`` block; PyYAML falls back to quotes where a block can't hold it.
 
-
-def _represent_str(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
-    """Multi-line text as a readable ``|`` block; PyYAML falls back to quotes where a block can't hold it."""
-    style = "|" if "\n" in value else None
+    A raw NEL (U+0085) reads back as a line break (folded to a space inside quotes), so text with
+    one is double-quoted, where it is written as the escape ``\\N``.
+    """
+    style = '"' if "\x85" in value else ("|" if "\n" in value else None)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 _Dumper.add_representer(datetime, _represent_datetime)
-_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(str, _represent_str)
 
 
