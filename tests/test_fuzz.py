@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_text import original_text, rendered_text
 
+from sitegen.build.markdown import markdown_to_html
 from sitegen.content import format_channel, format_post, parse_channel, parse_post
 from sitegen.errors import SitegenError
 from sitegen.model import (
@@ -356,4 +357,18 @@ def test_bars_in_code_inside_a_spoiler_do_not_end_it(fragment: str) -> None:
     ],
 )
 def test_a_span_opening_where_another_closes_keeps_the_text(fragment: str) -> None:
+    assert rendered_text(html_to_markdown(fragment)) == original_text(fragment)
+
+
+def test_code_with_a_bracket_colon_as_a_link_label_keeps_the_paragraph() -> None:
+    fragment = '<a href="https://example.org/a" onclick="x()"><code>]:</code></a> and more'
+    markdown = html_to_markdown(fragment)
+    assert rendered_text(markdown) == original_text(fragment)
+    assert 'href="https://example.org/a"' in markdown_to_html(markdown)
+
+
+@pytest.mark.parametrize(
+    "fragment", ["<b><i>0</i>0<i>0</i></b>", "<i><b>a</b>b<b>c</b></i>", "<b><i>a</i> b</b>"]
+)
+def test_emphasis_runs_commonmark_pairs_differently_keep_the_text(fragment: str) -> None:
     assert rendered_text(html_to_markdown(fragment)) == original_text(fragment)

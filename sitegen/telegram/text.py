@@ -28,11 +28,13 @@ The two Unicode noncharacters U+FDD0 and U+FDD1 are removed from the text. Nothi
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urljoin
 
 from linkify_it import LinkifyIt
+from markdown_it import MarkdownIt
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -289,7 +291,11 @@ class _Converter:
         for i, line in enumerate(lines):
             if i:
                 self.pieces.append(_Piece("nl"))
-            if line:
+            if line and self.link_depth and "]" in line:
+                # `]:` in code at the start of a link label would read as a link reference
+                # definition (which hides the whole paragraph): keep the text, drop the code style.
+                self.pieces.append(_Piece("text", escape_text(line)))
+            elif line:
                 self.pieces.append(_Piece("code", line))
 
     def pre(self, node: LexborNode) -> None:
@@ -369,6 +375,7 @@ def _resolve(pieces: list[_Piece]) -> str:
     pieces = _merge_touching_spans(pieces)
     _choose_bare_links(pieces)
     _check_flanking(pieces)
+    _check_pairing(pieces)
     return _render(pieces)[0]
 
 
@@ -621,6 +628,39 @@ def _check_flanking(pieces: list[_Piece]) -> None:
                 span.keep = False
                 changed = True
                 break
+
+
+_EMPHASIS_OPEN = {"strong_open": "**", "em_open": "*", "s_open": "~~"}
+
+
+@cache
+def _commonmark() -> MarkdownIt:
+    """A plain CommonMark inline parser with strikethrough, to check how delimiters pair."""
+    return MarkdownIt("commonmark").enable("strikethrough")
+
+
+def _check_pairing(pieces: list[_Piece]) -> None:
+    """Drop formatting, innermost first, until CommonMark reads as many spans as were written.
+
+    Flanking alone cannot tell how runs such as ``***a*b*c***`` pair up; a span CommonMark would
+    not close leaves stray asterisks in the text.
+    """
+    spans = [p.span for p in pieces if p.kind == "open" and p.span is not None]
+    spans = [s for s in spans if s.kind in ("**", "*", "~~")]
+    while True:
+        kept = [s for s in spans if s.keep]
+        if not kept:
+            return
+        tokens = _commonmark().parseInline(_render(pieces)[0])
+        found = Counter(
+            _EMPHASIS_OPEN[t.type]
+            for token in tokens
+            for t in token.children or []
+            if t.type in _EMPHASIS_OPEN
+        )
+        if found == Counter(s.kind for s in kept):
+            return
+        kept[-1].keep = False
 
 
 def _mixed_run_opener(
