@@ -200,6 +200,8 @@ def test_workflow_scrapes_commits_builds_and_deploys_in_order(tmp_path: Path) ->
         < position("sitegen build")
         < position("upload-pages-artifact")
     )
+    scrape = steps[position("sitegen scrape")]["run"]
+    assert re.search(r"timeout --signal=INT \d+m sitegen scrape", scrape), "a long scrape still publishes"
     commit = steps[position("git commit")]["run"]
     assert "git diff --cached --quiet" in commit, "commits only when something changed"
     assert "git push" in commit
