@@ -185,8 +185,9 @@ def build(
     elapsed = time.perf_counter() - started
     click.echo(
         f"Built {report.posts} posts of {report.channels} channel(s) into {cfg.output_dir}/: "
-        f"{report.pages} pages, {report.written} files written, {report.media} media files "
-        f"in {elapsed:.2f} s"
+        f"{report.pages} pages, {report.written} files written, {report.media} media files"
+        + (f", {report.searchable} pages searchable" if cfg.search else ", search skipped")
+        + f" in {elapsed:.2f} s"
     )
 
 
