@@ -1,0 +1,45 @@
+"""Check 2: every page loads in Chromium with no console error, no uncaught exception, no failed request."""
+
+from __future__ import annotations
+
+from browser_site import BuiltSite
+from conftest import sample_pages
+from playwright.sync_api import Browser, ConsoleMessage, Request, Response
+
+
+def test_pages_load_without_console_errors_or_failed_requests(site: BuiltSite, browser: Browser) -> None:
+    pages = sample_pages(site)
+    problems: list[str] = []
+    context = browser.new_context()
+    page = context.new_page()
+    current = [""]
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url") or ""
+            problems.append(f"{current[0]}: console error: {message.text} {where}".rstrip())
+
+    def on_request_failed(request: Request) -> None:
+        problems.append(f"{current[0]}: request failed: {request.url} ({request.failure})")
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400:
+            problems.append(f"{current[0]}: {response.url} answered {response.status}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"{current[0]}: uncaught exception: {error}"))
+    page.on("requestfailed", on_request_failed)
+    page.on("response", on_response)
+    try:
+        for path in pages:
+            current[0] = site.url(path)
+            page.goto(current[0], wait_until="load")
+            # Lazy images load once scrolled to; bring every one of them in.
+            page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+            page.wait_for_function("[...document.images].every(i => i.complete)")
+            if "search" in path:  # the search page keeps loading Pagefind's files after 'load'
+                page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    assert len(pages) > 3, f"{site}: only {len(pages)} pages built"
+    assert not problems, f"{site}: {len(problems)} problem(s) on {len(pages)} pages:\n" + "\n".join(problems)
