@@ -6,6 +6,12 @@ window.addEventListener("DOMContentLoaded", function () {
     return;
   }
   var ui = new PagefindUI({ element: "#search", showSubResults: false, showImages: false, resetStyles: false });
+  // Pagefind's own box is named only by its title; give it the header box's label (axe: label-title-only).
+  var box = document.querySelector("#search .pagefind-ui__search-input");
+  var label = document.querySelector("label[for=search-q]");
+  if (box && label) {
+    box.setAttribute("aria-label", label.textContent);
+  }
   var query = new URLSearchParams(location.search).get("q");
   if (query) {
     ui.triggerSearch(query);
