@@ -6,6 +6,7 @@ Nothing here is a test. The fixtures in conftest.py put these pieces together.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from sitegen.build.markdown import hashtags
 from sitegen.content import channel_dirs, read_posts
 from sitegen.model import Post
 
@@ -229,3 +231,69 @@ def crawl(site: BuiltSite) -> CrawlResult:
             referrers[target] = f"{site.url(path)} {what}"
             queue.append(target)
     return result
+
+
+# --- choosing pages -----------------------------------------------------------------------------
+
+
+def post_features(post: Post) -> set[str]:
+    """What a post shows: its service kind, media kinds, cards and text features."""
+    features = {f"service:{post.service}"} if post.service else set()
+    for item in post.media:
+        features.add(
+            f"media:{item.kind}"
+            + ("" if item.file else ":not-archived")
+            + (":too-big" if item.too_big else "")
+        )
+    if len(post.media) > 1:
+        features.add("album")
+    for name in ("poll", "location", "link_preview", "forwarded_from", "reply_to", "buttons", "reactions"):
+        if getattr(post, name):
+            features.add(name)
+    for flag in ("deleted", "unsupported", "edited"):
+        if getattr(post, flag):
+            features.add(flag)
+    if post.text:
+        features.add("text")
+    if hashtags(post.text):
+        features.add("hashtag")
+    for marker, name in (("||", "spoiler"), ("```", "code block"), ("> ", "quote")):
+        if marker in post.text:
+            features.add(name)
+    return features
+
+
+def posts_of_each_kind(site: BuiltSite) -> list[tuple[str, Post, set[str]]]:
+    """A few posts that together show every kind of post the site has: (channel, post, its new kinds)."""
+    candidates = [
+        (channel, post, post_features(post)) for channel, posts in site.posts.items() for post in posts
+    ]
+    missing = set().union(*(features for _, _, features in candidates)) if candidates else set()
+    chosen = []
+    while missing:
+        channel, post, features = max(candidates, key=lambda c: (len(c[2] & missing), -c[1].id))
+        chosen.append((channel, post, features & missing))
+        missing -= features
+    return chosen
+
+
+def month_and_tag_pages(site: BuiltSite) -> list[tuple[str, str]]:
+    """(what, path) of the first month page and, when any post has a hashtag, the first tag page."""
+    files = site.html_files()
+    month = next((f for f in files if re.fullmatch(r"[^/]+/\d{4}/\d{2}/index\.html", f)), None)
+    assert month, f"{site}: no month page (<channel>/<yyyy>/<mm>/index.html) was built"
+    pages = [("month page", month)]
+    if any("hashtag" in post_features(p) for posts in site.posts.values() for p in posts):
+        tag = next((f for f in files if re.fullmatch(r"[^/]+/tags/[^/]+/index\.html", f)), None)
+        assert tag, (
+            f"{site}: posts have hashtags, but no tag page (<channel>/tags/<tag>/index.html) was built"
+        )
+        pages.append(("tag page", tag))
+    return pages
+
+
+def word_of(post: Post) -> str:
+    """The longest plain word (letters only) of a post's text."""
+    words = re.findall(r"(?<![#\w])[^\W\d_]{4,}(?!\w)", post.text)
+    assert words, f"post {post.id} has no word to search for"
+    return max(words, key=len)
