@@ -15,7 +15,8 @@ RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + (n.failureSummary ? " — " + n.failureSummary.split("\\n").slice(1).join(" ").trim() : "")),
+    nodes: v.nodes.slice(0, 5).map(n =>
+      n.target.join(" ") + " — " + (n.failureSummary || "").split("\\n").slice(1).join(" ").trim()),
   }));
 }"""
 
