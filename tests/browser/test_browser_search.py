@@ -1,0 +1,46 @@
+"""Check 5: typing a Russian word in another inflected form into the search box finds the post, and
+the result link opens that post."""
+
+from __future__ import annotations
+
+from browser_site import BuiltSite
+from playwright.sync_api import Browser
+
+# "Закат" (sunset) appears in exactly one post of the rich sample; the reader types the instrumental
+# plural, which shares only its stem with the text.
+WORD_IN_POST = "Закат"
+TYPED = "закатами"
+
+
+def test_inflected_russian_word_finds_the_post_and_opens_it(rich_site: BuiltSite, browser: Browser) -> None:
+    site = rich_site
+    matches = [(ch, p) for ch, posts in site.posts.items() for p in posts if WORD_IN_POST in p.text]
+    assert len(matches) == 1, f"{site}: expected one post with {WORD_IN_POST!r}, found {len(matches)}"
+    channel, post = matches[0]
+    expected = site.url(site.post_path(channel, post.id))
+    assert TYPED not in post.text.lower(), "the typed form must differ from the text"
+
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(site.url("index.html"))
+        box = page.get_by_role("search").get_by_role("searchbox").first
+        box.press_sequentially(TYPED)
+        box.press("Enter")
+        page.wait_for_url("**/search.html?q=*")
+        links = page.locator(".pagefind-ui__result-link")
+        try:
+            links.first.wait_for(timeout=15_000)
+        except Exception as exc:
+            raise AssertionError(f"{page.url}: no search results for {TYPED!r}") from exc
+        hrefs = [page.evaluate("a => a.href", link.element_handle()) for link in links.all()]
+        found = [h for h in hrefs if h.removesuffix("index.html") == expected]
+        assert found, f"{page.url}: results for {TYPED!r} do not include {expected}; they are {hrefs}"
+        links.nth(hrefs.index(found[0])).click()
+        page.wait_for_load_state("load")
+        assert page.url.removesuffix("index.html") == expected, (
+            f"the result link opened {page.url}, not {expected}"
+        )
+        assert WORD_IN_POST in page.locator("main").inner_text(), f"{page.url} does not show {WORD_IN_POST!r}"
+    finally:
+        context.close()
