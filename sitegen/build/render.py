@@ -109,6 +109,9 @@ class Renderer:
         """Render one page; archive-internal links in post bodies are made relative to it."""
         template = self.env.get_template(page.template)
         root = page.root
+        if page.path == "404.html" and self.globals["base_url"]:
+            # A host serves 404.html for a missing URL at any depth: only absolute links work there.
+            root = self.globals["base_url"]
         absolute = (
             self.globals["base_url"] + page.path.removesuffix("index.html")
             if self.globals["base_url"]
