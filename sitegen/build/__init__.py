@@ -13,9 +13,9 @@ from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import Page, Section, make_post_view, make_section, site_pages
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import remove_search_index, update_search_index
-from sitegen.build.write import OutputWriter, prepare_output
+from sitegen.build.write import OutputWriter, prepare_output, write_output_file
 from sitegen.config import Config
-from sitegen.files import UnsafePathError, safe_relative, write_if_changed
+from sitegen.files import UnsafePathError, safe_relative
 
 __all__ = ["BuildError", "BuildReport", "build_site"]
 
@@ -101,7 +101,7 @@ def _render_page(page: Page) -> tuple[int, bool]:
     """Render one page into the output folder unless it already holds these bytes: (size, written)."""
     data = _RENDERER.render(page).encode("utf-8")  # type: ignore[union-attr]
     try:
-        return len(data), write_if_changed(_OUTPUT / page.path, data, durable=False)
+        return len(data), write_output_file(_OUTPUT / page.path, data)
     except OSError as exc:
         raise BuildError(f"cannot write '{_OUTPUT / page.path}': {exc.strerror}") from None
 

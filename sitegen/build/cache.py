@@ -113,12 +113,22 @@ def _start_methods() -> list[str]:
 # --- posts -------------------------------------------------------------------------------------
 
 
-def _parse(item: tuple[Path, bytes, str]) -> bytes:
-    """Parse one post file and render its Markdown: the cached form, pickled."""
-    path, data, channel = item
+def post_key(version: str, channel: str, path: Path, data: bytes) -> str:
+    """The cache key of a post file: its channel, name and bytes, and the code that reads it."""
+    return _digest(channel.encode(), path.name.encode(), version.encode(), data)
+
+
+def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
+    """Read, parse and render one post file: its key (of the bytes read here) and its cached form."""
+    path, channel, version = item
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
     post = parse_post_file(path, data)
     post.channel = channel
-    return pickle.dumps((post, markdown_to_html(post.text, channel)), protocol=pickle.HIGHEST_PROTOCOL)
+    blob = pickle.dumps((post, markdown_to_html(post.text, channel)), protocol=pickle.HIGHEST_PROTOCOL)
+    return post_key(version, channel, path, data), blob
 
 
 class BuildCache:
@@ -174,23 +184,21 @@ class BuildCache:
         if not posts_dir.is_dir():
             return [], {}
         channel = channel_dir.name
-        items = []
+        keys = []
         for path in posts_dir.glob("*.md"):
             try:
-                data = path.read_bytes()
+                keys.append((path, post_key(self.version, channel, path, path.read_bytes())))
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
-            items.append(
-                (path, data, _digest(channel.encode(), path.name.encode(), self.version.encode(), data))
-            )
-        missing = [item for item in items if item[2] not in self.posts]
-        work = [(path, data, channel) for path, data, _ in missing]
-        fresh = [blob for chunk in parallel_map(_parse, work, jobs) for blob in chunk]
-        for (_, _, key), blob in zip(missing, fresh, strict=True):
+        missing = [i for i, (_, key) in enumerate(keys) if key not in self.posts]
+        work = [(keys[i][0], channel, self.version) for i in missing]
+        fresh = [result for chunk in parallel_map(_parse, work, jobs) for result in chunk]
+        for i, (key, blob) in zip(missing, fresh, strict=True):
+            keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
             self.posts[key] = blob
             self.posts_changed = True
         posts, bodies = [], {}
-        for _, _, key in items:
+        for _, key in keys:
             post, body = pickle.loads(self.posts[key])
             self.used.add(key)
             posts.append(post)
@@ -206,7 +214,16 @@ class BuildCache:
             posts, bodies[channel_dir] = self.read_posts(channel_dir, jobs)
             return posts
 
-        return load_content(content_dir, read), bodies
+        sources = load_content(content_dir, read)
+        self.save_posts()
+        return sources, bodies
+
+    def save_posts(self) -> None:
+        """Write the post store, keeping only the posts read by this build, and free its memory."""
+        if self.posts_changed or len(self.used) != len(self.posts):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._save(self.posts_file, {key: self.posts[key] for key in self.used})
+        self.posts = {}
 
     # pages
 
@@ -251,8 +268,6 @@ class BuildCache:
             self.pages[path] = (key, size)
 
     def save(self, made: set[str]) -> None:
-        """Write both stores, keeping only what this build used (deleted posts and pages drop out)."""
+        """Write the page store, keeping only the pages of this build."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        if self.posts_changed or len(self.used) != len(self.posts):
-            self._save(self.posts_file, {key: self.posts[key] for key in self.used})
         self._save(self.pages_file, {path: v for path, v in self.pages.items() if path in made})

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from sitegen.build.load import BuildError
-from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
+from sitegen.files import TEMP_PREFIX, atomic_write_bytes
 
 MANIFEST = ".sitegen-manifest.json"
 
@@ -42,6 +42,31 @@ def prepare_output(output: Path, content: Path, clean: bool) -> None:
         raise BuildError(f"cannot write to output folder '{output}': {exc.strerror}") from None
 
 
+def write_output_file(path: Path, data: bytes) -> bool:
+    """Put ``data`` at ``path`` unless the file already holds these bytes; say whether it wrote.
+
+    An existing file is replaced atomically (temp file + rename), so readers never see half of it.
+    A new file is created in place, which saves two system calls per page of a cold build: a build
+    killed while writing it leaves a short file, which the next build sees differ and replaces.
+    No fsync: output/ is rebuilt from content/ (and 100,000 fsyncs take minutes).
+    """
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return True
+    if stat.st_size == len(data) and path.read_bytes() == data:
+        return False
+    atomic_write_bytes(path, data, durable=False)
+    return True
+
+
 class OutputWriter:
     """Writes files into output/, counts what changed, and remembers every file it made."""
 
@@ -54,7 +79,7 @@ class OutputWriter:
         """Write one file (``path`` relative to output/) unless it already holds these bytes."""
         self.made.add(path)
         try:
-            if write_if_changed(self.output / path, data, durable=False):
+            if write_output_file(self.output / path, data):
                 self.written += 1
         except OSError as exc:
             raise BuildError(f"cannot write '{self.output / path}': {exc.strerror}") from None
