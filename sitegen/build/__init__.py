@@ -76,7 +76,7 @@ def check_media(source: ChannelSource, report: BuildReport) -> None:
 def make_sections(
     cfg: Config, sources: list[ChannelSource], progress: ProgressSink, bodies: dict[Path, Any] | None = None
 ) -> list[Section]:
-    """Gather the cross-page data of every channel; ``bodies`` holds each post's (HTML, file hash)."""
+    """Gather the cross-page data of every channel; ``bodies``: each post's cached HTML, hash, texts."""
     tz = ZoneInfo(cfg.timezone)
     total = sum(len(s.posts) for s in sources)
     progress.begin("Reading posts", total)
@@ -85,8 +85,8 @@ def make_sections(
         views = []
         known = (bodies or {}).get(source.dir, {})
         for post in source.posts:
-            body, digest = known.get(post.id, (None, ""))
-            views.append(make_post_view(post, source, tz, body, digest))
+            body, digest, texts = known.get(post.id, (None, "", None))
+            views.append(make_post_view(post, source, tz, body, digest, texts))
             progress.advance()
         sections.append(make_section(source, views))
     progress.end()

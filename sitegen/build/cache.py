@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sitegen.build.load import BuildError, ChannelSource, load_content
 from sitegen.build.markdown import markdown_to_html
-from sitegen.build.pages import Page, Section
+from sitegen.build.pages import Page, Section, post_texts
 from sitegen.config import Config
 from sitegen.content import POSTS_DIR, parse_post_file
 from sitegen.files import atomic_write_bytes
@@ -127,7 +127,8 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
         raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
     post = parse_post_file(path, data)
     post.channel = channel
-    blob = pickle.dumps((post, markdown_to_html(post.text, channel)), protocol=pickle.HIGHEST_PROTOCOL)
+    body = markdown_to_html(post.text, channel)
+    blob = pickle.dumps((post, body, post_texts(post, body)), protocol=pickle.HIGHEST_PROTOCOL)
     return post_key(version, channel, path, data), blob
 
 
@@ -176,7 +177,7 @@ class BuildCache:
     # posts
 
     def read_posts(self, channel_dir: Path, jobs: int) -> tuple[list[Post], dict[int, tuple[str, str]]]:
-        """A channel's posts, oldest first, and each post's (HTML, file hash) by id.
+        """A channel's posts, oldest first, and each post's (HTML, file hash, title/summary/tags) by id.
 
         Only files whose bytes are new to the cache are parsed (in parallel when there are many).
         """
@@ -199,10 +200,10 @@ class BuildCache:
             self.posts_changed = True
         posts, bodies = [], {}
         for _, key in keys:
-            post, body = pickle.loads(self.posts[key])
+            post, body, texts = pickle.loads(self.posts[key])
             self.used.add(key)
             posts.append(post)
-            bodies[post.id] = (body, key)
+            bodies[post.id] = (body, key, texts)
         posts.sort(key=lambda p: p.id)
         return posts, bodies
 

@@ -171,20 +171,31 @@ def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
     return views
 
 
+def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str]]:
+    """A post's title, summary and tags: what the build caches besides its HTML."""
+    text = plain_text(body_html)
+    return post_title(post, text), summarize(text), hashtags(post.text)
+
+
 def make_post_view(
-    post: Post, source: ChannelSource, tz: ZoneInfo, body_html: str | None = None, digest: str = ""
+    post: Post,
+    source: ChannelSource,
+    tz: ZoneInfo,
+    body_html: str | None = None,
+    digest: str = "",
+    texts: tuple[str, str, list[str]] | None = None,
 ) -> PostView:
-    """Render one post's Markdown and derive its title, summary, tags and local media."""
+    """Render one post's Markdown and derive its title, summary, tags (unless given) and local media."""
     channel = source.channel.username
     body = body_html if body_html is not None else markdown_to_html(post.text, channel)
-    text = plain_text(body)
+    title, summary, tags = texts if texts is not None else post_texts(post, body)
     preview = post.link_preview.image if post.link_preview else None
     return PostView(
         post=post,
         html=body,
-        title=post_title(post, text),
-        summary=summarize(text),
-        tags=hashtags(post.text),
+        title=title,
+        summary=summary,
+        tags=tags,
         path=f"{channel}/{post.id}/index.html",
         local_date=post.date.astimezone(tz),
         media=_media_views(post, channel, source.media_files),
