@@ -35,7 +35,6 @@ EXTENSIONS = {
     "image/gif": "gif",
     "image/webp": "webp",
     "image/avif": "avif",
-    "image/svg+xml": "svg",
     "video/mp4": "mp4",
     "video/webm": "webm",
     "video/quicktime": "mov",
@@ -69,7 +68,8 @@ def extension_for(content_type: str, data: bytes) -> str | None:
     kind = content_type.split(";")[0].strip().lower()
     if kind in EXTENSIONS:
         return EXTENSIONS[kind]
-    if kind.startswith("text/") or kind in ("application/json", "application/xhtml+xml"):
+    # SVG is left out on purpose: opened from the site, its scripts would run in the site's origin.
+    if kind.startswith("text/") or kind in ("application/json", "application/xhtml+xml", "image/svg+xml"):
         return None
     for magic, ext in _SIGNATURES:
         if data.startswith(magic):
