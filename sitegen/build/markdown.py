@@ -21,6 +21,7 @@ from markdown_it.rules_inline import StateInline
 ROOT = "\ue000"  # replaced per page by "../" * depth; stripped from post text before rendering
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tg", "tel"})
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+MAX_SLUG_BYTES = 200  # a tag page's folder name, in UTF-8 bytes
 HASHTAG = re.compile(r"#(\w{1,100})", re.UNICODE)
 _TAG_BEFORE_OK = frozenset(" \t\n([{\"'«„“*_~|")
 
@@ -32,9 +33,13 @@ def validate_link(url: str) -> bool:
 
 
 def tag_slug(tag: str) -> str:
-    """The folder name of a hashtag's page: NFC, lower case; only word characters, so never a path."""
+    """The folder name of a hashtag's page: NFC, lower case; only word characters, so never a path.
+
+    A tag too long for a file name (255 bytes on most systems) is no tag: it stays text.
+    """
     slug = unicodedata.normalize("NFC", tag).lower()
-    return slug if re.fullmatch(r"\w{1,100}", slug) else ""
+    fits = len(slug.encode("utf-8")) <= MAX_SLUG_BYTES
+    return slug if fits and re.fullmatch(r"\w{1,100}", slug) else ""
 
 
 def hashtags(text: str) -> list[str]:
