@@ -85,3 +85,8 @@ def test_root_marker_in_text_cannot_be_injected() -> None:
 def test_spoiler_ending_in_an_escaped_backslash_still_closes() -> None:
     html = markdown_to_html(r"||path C:\\|| after")
     assert '<span class="spoiler-text">path C:\\</span></label> after' in html
+
+
+def test_spoiler_inside_a_link_is_a_span_not_a_checkbox() -> None:
+    html = markdown_to_html("[a ||b|| c](https://example.org)")
+    assert html.strip() == '<p><a href="https://example.org">a <span class="spoiler-in-link">b</span> c</a></p>'

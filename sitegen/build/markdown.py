@@ -104,9 +104,11 @@ def _spoiler_rule(state: StateInline, silent: bool) -> bool:
         return True
     old_max = state.posMax
     state.pos, state.posMax = start + 2, end
-    state.push("spoiler_open", "label", 1)
+    # Inside a link a checkbox would be invalid HTML: there the spoiler is a span revealed on hover/focus.
+    in_link = getattr(state, "linkLevel", 0) > 0
+    state.push("spoiler_open", "span" if in_link else "label", 1).meta = {"in_link": in_link}
     state.md.inline.tokenize(state)
-    state.push("spoiler_close", "label", -1)
+    state.push("spoiler_close", "span" if in_link else "label", -1).meta = {"in_link": in_link}
     state.pos, state.posMax = end + 2, old_max
     return True
 
@@ -135,10 +137,14 @@ def _hashtag_rule(state: StateInline, silent: bool) -> bool:
 
 
 def _render_spoiler_open(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+    if tokens[idx].meta.get("in_link"):
+        return '<span class="spoiler-in-link">'
     return '<label class="spoiler"><input type="checkbox" class="spoiler-toggle"><span class="spoiler-text">'
 
 
 def _render_spoiler_close(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+    if tokens[idx].meta.get("in_link"):
+        return "</span>"
     return "</span></label>"
 
 
