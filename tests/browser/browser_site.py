@@ -5,11 +5,13 @@ Nothing here is a test. The fixtures in conftest.py put these pieces together.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
 import threading
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -59,6 +61,15 @@ class SubPathHandler(SimpleHTTPRequestHandler):
         if not path.startswith(PREFIX):
             self.send_error(404, "outside the site's sub-path")
             return None
+        not_found = Path(self.directory) / "404.html"
+        if not os.path.exists(self.translate_path(self.path)) and not_found.is_file():
+            # Like GitHub Pages: a missing page answers 404 with the site's own 404.html.
+            body = not_found.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
         return super().send_head()
 
     def translate_path(self, path: str) -> str:
@@ -125,11 +136,9 @@ class BuiltSite:
         return self.name
 
 
-def build_site(name: str, content: Path, output: Path, base_url: str, config_text: str) -> BuiltSite:
-    """Run ``sitegen build`` (the real CLI) on ``content`` into ``output`` with ``base_url``."""
+def build_site(name: str, content: Path, output: Path, base_url: str, config: Path) -> BuiltSite:
+    """Run ``sitegen build`` (the real CLI) with ``config`` on ``content`` into ``output`` at ``base_url``."""
     assert content.is_dir(), f"{name}: content folder {content} is missing"
-    config = output.parent / f"{name}.sitegen.toml"
-    config.write_text(config_text, encoding="utf-8")
     command = [
         sys.executable,
         "-m",
@@ -147,7 +156,7 @@ def build_site(name: str, content: Path, output: Path, base_url: str, config_tex
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, f"{name}: sitegen build failed:\n{done.stdout}\n{done.stderr}"
-    language = "ru" if 'language = "ru"' in config_text else "en"
+    language = str(tomllib.loads(config.read_text(encoding="utf-8")).get("language", "en"))
     posts = {d.name: read_posts(d) for d in channel_dirs(content)}
     return BuiltSite(name, content, output, base_url, language, posts)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from browser_site import REPO, BuiltSite, SiteServer, build_site
+from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,11 +30,12 @@ VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "screenshots"
 
-# The two sites every check runs on: the demo archive shipped in content/, and the rich sample
-# (every message kind, Cyrillic, two channels) built in Russian.
+# The two sites every check runs on: the demo archive shipped in content/ (with the repository's
+# sitegen.toml when there is one), and the rich sample (every message kind, Cyrillic, two channels)
+# built in Russian.
 SITES = {
-    "demo": (REPO / "content", ""),
-    "rich": (REPO / "tests" / "data" / "rich", 'language = "ru"\ntimezone = "Europe/Moscow"\n'),
+    "demo": (REPO / "content", REPO / "sitegen.toml", ""),
+    "rich": (REPO / "tests" / "data" / "rich", None, 'language = "ru"\ntimezone = "Europe/Moscow"\n'),
 }
 MAX_PAGES = 60  # pages visited per site by the per-page browser checks; more are sampled
 
@@ -47,11 +48,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Launch Debian's Chromium: Playwright cannot download its own browsers here."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (Playwright cannot download its own browsers here), one per test module.
+
+    This replaces pytest-playwright's session-wide ``browser``: a Playwright instance that lives for
+    the whole session would make every later ``sync_playwright()`` in other test files fail.
+    """
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/test (it installs Debian's chromium)"
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+    with sync_playwright() as play:
+        launched = play.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +69,12 @@ def built_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
     class Sites(dict[str, BuiltSite]):
         def __missing__(self, name: str) -> BuiltSite:
-            content, config = SITES[name]
+            content, config, config_text = SITES[name]
             output = tmp_path_factory.mktemp(f"site-{name}") / "output"
             output.mkdir()
+            if config is None or not config.exists():
+                config = output.parent / "sitegen.toml"
+                config.write_text(config_text, encoding="utf-8")
             server = SiteServer(output)
             servers.append(server)
             site = build_site(name, content, output, server.base_url, config)

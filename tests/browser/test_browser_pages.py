@@ -43,3 +43,29 @@ def test_pages_load_without_console_errors_or_failed_requests(site: BuiltSite, b
         context.close()
     assert len(pages) > 3, f"{site}: only {len(pages)} pages built"
     assert not problems, f"{site}: {len(problems)} problem(s) on {len(pages)} pages:\n" + "\n".join(problems)
+
+
+def test_a_missing_page_answers_404_with_the_styled_404_page(site: BuiltSite, browser: Browser) -> None:
+    """GitHub Pages serves 404.html at any missing address, however deep: its links must not be relative."""
+    url = site.url("no/such/page/")
+    context = browser.new_context()
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(f"{request.url} failed"))
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400 and response.url != url:
+            failed.append(f"{response.url} answered {response.status}")
+
+    page.on("response", on_response)
+    try:
+        answer = page.goto(url, wait_until="load")
+        assert answer is not None and answer.status == 404, f"{url}: expected a 404 answer"
+        styled = page.evaluate("[...document.styleSheets].some(s => s.cssRules.length > 0)")
+        home = page.evaluate("[...document.links].map(a => a.href)")
+    finally:
+        context.close()
+    assert not failed, f"{url} (the 404 page): " + "; ".join(failed)
+    assert styled, f"{url}: the 404 page loads no stylesheet"
+    homes = {site.base_url, site.base_url + "index.html"}
+    assert homes & set(home), f"{url}: the 404 page has no link home"
