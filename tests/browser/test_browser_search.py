@@ -22,6 +22,10 @@ def test_inflected_russian_word_finds_the_post_and_opens_it(rich_site: BuiltSite
 
     context = browser.new_context()
     page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console error: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught exception: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
     try:
         page.goto(site.url("index.html"))
         box = page.get_by_role("search").get_by_role("searchbox").first
@@ -42,5 +46,6 @@ def test_inflected_russian_word_finds_the_post_and_opens_it(rich_site: BuiltSite
             f"the result link opened {page.url}, not {expected}"
         )
         assert WORD_IN_POST in page.locator("main").inner_text(), f"{page.url} does not show {WORD_IN_POST!r}"
+        assert not errors, "while searching: " + "; ".join(errors)
     finally:
         context.close()
