@@ -144,3 +144,17 @@ def test_clean_drops_the_cache_and_a_lost_output_folder_is_rebuilt(tmp_path: Pat
         Config(root=tmp_path, search=False, base_url="https://example.org/archive/"), clean=True, jobs=1
     )
     assert tree(tmp_path / "output") == before
+
+
+def test_a_post_cache_cut_short_by_a_killed_build_is_rebuilt(tmp_path: Path) -> None:
+    site, cold = tmp_path / "site", tmp_path / "cold"
+    make_site(site, range(1, 30))
+    build(site, jobs=1)
+    (store,) = (site / CACHE_DIR).glob("posts-*")
+    store.write_bytes(store.read_bytes()[:-150])
+    add_post(site, make_post(30))
+    assert build(site, jobs=1) > 0
+    assert build(site, jobs=1) == 0
+    shutil.copytree(site / "content", cold / "content")
+    build(cold, jobs=1)
+    assert tree(site / "output") == tree(cold / "output")

@@ -2,7 +2,7 @@
 
 Two stores live in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it):
 
-- ``posts.pickle``: each post file's parsed front matter and rendered Markdown, keyed by a hash of
+- ``posts-<output>.frames``: each post file's parsed front matter and rendered Markdown, keyed by a hash of
   the file's bytes (never mtimes: a git checkout resets them) and of sitegen's own code;
 - ``pages-<output>.pickle``: for each page of the output folder, the key it was rendered from (a
   hash of the templates, the config, sitegen's code and the page's ``deps``) and the file's size.
@@ -13,6 +13,7 @@ rendering of what is left run in worker processes (fork) when there is enough of
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -28,7 +29,7 @@ from sitegen.build.markdown import markdown_to_html
 from sitegen.build.pages import Page, Section, post_texts
 from sitegen.config import Config
 from sitegen.content import POSTS_DIR, parse_post_file
-from sitegen.files import atomic_write_bytes
+from sitegen.files import TEMP_PREFIX
 from sitegen.model import Post
 
 CACHE_DIR = ".sitegen-cache"
@@ -97,11 +98,13 @@ def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> It
     size = max(16, min(500, len(items) // (jobs * 8)))
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _WORK = (func, items)
+    gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
     try:
         with get_context("fork").Pool(jobs) as pool:
             yield from pool.imap(_run_chunk, chunks)
     finally:
         _WORK = None
+        gc.unfreeze()
 
 
 def _start_methods() -> list[str]:
@@ -132,6 +135,87 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     return post_key(version, channel, path, data), blob
 
 
+class PostStore:
+    """Parsed posts on disk: a version header, then (key, pickled post) frames, appended as posts arrive.
+
+    Reading streams the file and unpickles only the wanted posts, and new posts are appended, so
+    neither a rebuild nor a cold build holds the whole store in memory. Frames of posts no longer
+    in content/ are dropped by a compaction once they make up a fifth of the file.
+    """
+
+    def __init__(self, path: Path, version: str) -> None:
+        self.path = path
+        self.version = version
+        self.frames = 0  # frames in the file, live or not
+        self.used: set[str] = set()
+        self.fresh = not self._header_ok()  # start a new file: missing, another version, or broken
+        self.broken = False
+
+    def _header_ok(self) -> bool:
+        try:
+            with self.path.open("rb") as handle:
+                return pickle.load(handle) == self.version
+        except Exception:  # any unreadable store is simply rebuilt
+            return False
+
+    def load(self, wanted: set[str]) -> dict[str, Any]:
+        """Unpickle the posts of ``wanted`` keys that the store holds."""
+        found: dict[str, Any] = {}
+        if self.fresh:
+            return found
+        frames = 0
+        size = self.path.stat().st_size
+        with self.path.open("rb") as handle:
+            pickle.load(handle)
+            while handle.tell() < size:
+                try:
+                    key, blob = pickle.load(handle)
+                except Exception:  # a build killed while appending: the rest is dropped
+                    self.broken = True
+                    break
+                frames += 1
+                if key in wanted and key not in found:
+                    found[key] = pickle.loads(blob)
+        self.frames = frames
+        self.used.update(found)
+        return found
+
+    def append(self, frames: list[tuple[str, bytes]]) -> None:
+        """Add new posts' frames (a new file when the old one cannot be appended to)."""
+        if self.fresh or self.broken:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("wb") as handle:
+                pickle.dump(self.version, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            self.fresh = self.broken = False
+            self.frames = 0
+            self.used.clear()
+        with self.path.open("ab") as handle:
+            for frame in frames:
+                pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.frames += len(frames)
+        self.used.update(key for key, _ in frames)
+
+    def compact(self, live: set[str]) -> None:
+        """Rewrite the file without the frames of posts outside ``live`` once they are many."""
+        dead = self.frames - len(live & self.used)
+        if self.fresh or (not self.broken and dead <= max(100, self.frames // 5)):
+            return
+        tmp = self.path.with_name(f"{TEMP_PREFIX}{self.path.name}")
+        kept: set[str] = set()
+        with self.path.open("rb") as source, tmp.open("wb") as target:
+            pickle.dump(pickle.load(source), target, protocol=pickle.HIGHEST_PROTOCOL)
+            while True:
+                try:
+                    key, blob = pickle.load(source)
+                except Exception:  # EOF, or the broken tail of a killed build
+                    break
+                if key in live and key not in kept:
+                    kept.add(key)
+                    pickle.dump((key, blob), target, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+        self.frames = len(kept)
+
+
 class BuildCache:
     """The two stores of ``.sitegen-cache/`` for one output folder."""
 
@@ -142,11 +226,10 @@ class BuildCache:
         self.version = code_version()
         out = str(cfg.output_dir.resolve()).encode()
         self.pages_file = self.folder / f"pages-{_digest(out)[:12]}.pickle"
-        self.posts_file = self.folder / "posts.pickle"
-        self.posts: dict[str, bytes] = self._load(self.posts_file, {})
+        self.posts_file = self.folder / f"posts-{_digest(out)[:12]}.frames"  # per output: no thrashing
+        self.posts = PostStore(self.posts_file, self.version)
         self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
         self.used: set[str] = set()
-        self.posts_changed = False
         self.site_key = ""
 
     def _load(self, path: Path, empty: Any) -> Any:
@@ -167,11 +250,14 @@ class BuildCache:
         return data if version == self.version else empty
 
     def _save(self, path: Path, data: Any) -> None:
+        """Pickle ``data`` straight into a temp file (no copy in memory), then rename it into place."""
+        tmp = path.with_name(f"{TEMP_PREFIX}{path.name}")
         try:
-            atomic_write_bytes(
-                path, pickle.dumps((self.version, data), protocol=pickle.HIGHEST_PROTOCOL), False
-            )
+            with tmp.open("wb") as handle:
+                pickle.dump((self.version, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
         except OSError as exc:
+            tmp.unlink(missing_ok=True)
             raise BuildError(f"cannot write the build cache '{path}': {exc.strerror}") from None
 
     # posts
@@ -191,16 +277,24 @@ class BuildCache:
                 keys.append((path, post_key(self.version, channel, path, path.read_bytes())))
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
-        missing = [i for i, (_, key) in enumerate(keys) if key not in self.posts]
+        loaded = self.posts.load({key for _, key in keys})
+        missing = [i for i, (_, key) in enumerate(keys) if key not in loaded]
         work = [(keys[i][0], channel, self.version) for i in missing]
-        fresh = [result for chunk in parallel_map(_parse, work, jobs) for result in chunk]
-        for i, (key, blob) in zip(missing, fresh, strict=True):
-            keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
-            self.posts[key] = blob
-            self.posts_changed = True
+        done = 0
+        for chunk in parallel_map(_parse, work, jobs):
+            for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):
+                keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
+                loaded[key] = pickle.loads(blob)
+            try:
+                self.posts.append(chunk)
+            except OSError as exc:
+                raise BuildError(
+                    f"cannot write the build cache '{self.posts_file}': {exc.strerror}"
+                ) from None
+            done += len(chunk)
         posts, bodies = [], {}
         for _, key in keys:
-            post, body, texts = pickle.loads(self.posts[key])
+            post, body, texts = loaded.pop(key)
             self.used.add(key)
             posts.append(post)
             bodies[post.id] = (body, key, texts)
@@ -220,11 +314,11 @@ class BuildCache:
         return sources, bodies
 
     def save_posts(self) -> None:
-        """Write the post store, keeping only the posts read by this build, and free its memory."""
-        if self.posts_changed or len(self.used) != len(self.posts):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._save(self.posts_file, {key: self.posts[key] for key in self.used})
-        self.posts = {}
+        """Drop the store's posts that this build did not read, once they are many."""
+        try:
+            self.posts.compact(self.used)
+        except OSError as exc:
+            raise BuildError(f"cannot write the build cache '{self.posts_file}': {exc.strerror}") from None
 
     # pages
 
