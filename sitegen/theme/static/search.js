@@ -5,7 +5,12 @@ window.addEventListener("DOMContentLoaded", function () {
     offline.hidden = false;
     return;
   }
-  var ui = new PagefindUI({ element: "#search", showSubResults: false, showImages: false, resetStyles: false });
+  var host = document.getElementById("search");
+  // Result counts in the site's language (Pagefind's own Russian strings get the plural wrong).
+  var translations = { one_result: host.dataset.oneResult, many_results: host.dataset.manyResults };
+  var ui = new PagefindUI({
+    element: "#search", showSubResults: false, showImages: false, resetStyles: false, translations: translations,
+  });
   // Pagefind's own box is named only by its title; give it the header box's label (axe: label-title-only).
   var box = document.querySelector("#search .pagefind-ui__search-input");
   var label = document.querySelector("label[for=search-q]");
