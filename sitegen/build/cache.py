@@ -55,22 +55,25 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()
 
 
-def tree_digest(*folders: Path) -> str:
-    """A hash of every file's path and bytes below ``folders`` (code, templates, strings)."""
+# Parts of sitegen that never shape the built site: editing them keeps the cache.
+NOT_BUILD = frozenset({"telegram", "scrape.py", "cli.py", "init.py", "scaffold", "serve.py"})
+
+
+def tree_digest(folder: Path, skip: frozenset[str] = frozenset()) -> str:
+    """A hash of every file's path and bytes below ``folder`` (code, templates, strings)."""
     parts = []
-    for folder in folders:
-        if not folder.is_dir():
-            continue
+    if folder.is_dir():
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                parts += [path.relative_to(folder).as_posix().encode(), path.read_bytes()]
+            relative = path.relative_to(folder)
+            if path.is_file() and "__pycache__" not in relative.parts and relative.parts[0] not in skip:
+                parts += [relative.as_posix().encode(), path.read_bytes()]
     return _digest(*parts)
 
 
 def code_version() -> str:
-    """What, besides a post file, decides its parsed and rendered form: sitegen's and its parsers' code."""
+    """What, besides content, shapes the built site: sitegen's build code, theme, strings, parsers."""
     versions = [metadata.version(name) for name in ("markdown-it-py", "linkify-it-py", "PyYAML")]
-    return _digest(tree_digest(PACKAGE).encode(), " ".join(versions).encode())
+    return _digest(tree_digest(PACKAGE, NOT_BUILD).encode(), " ".join(versions).encode())
 
 
 # --- parallel map ------------------------------------------------------------------------------

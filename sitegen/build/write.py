@@ -94,16 +94,19 @@ class OutputWriter:
         self.made.add(path)
         target = self.output / path
         try:
-            if target.exists():
-                if os.path.samefile(source, target):
+            try:
+                dst_stat = target.stat()
+            except FileNotFoundError:
+                dst_stat = None
+            if dst_stat is not None:
+                src_stat = source.stat()
+                if (src_stat.st_dev, src_stat.st_ino) == (dst_stat.st_dev, dst_stat.st_ino):
                     return
-                src_stat, dst_stat = source.stat(), target.stat()
                 if src_stat.st_size == dst_stat.st_size and src_stat.st_mtime <= dst_stat.st_mtime:
                     return
                 target.unlink()
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(source, target)
+                _link(source, target)
             except OSError:
                 atomic_write_bytes(target, source.read_bytes())
             self.written += 1
@@ -133,6 +136,15 @@ class OutputWriter:
                 _prune_empty(target.parent, self.output)
         atomic_write_bytes(manifest, json.dumps(sorted(self.made), ensure_ascii=False, indent=0).encode())
         return removed
+
+
+def _link(source: Path, target: Path) -> None:
+    """Hard-link ``source`` to ``target``, making the target's folder only when it is missing."""
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:
