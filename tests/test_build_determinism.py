@@ -158,3 +158,13 @@ def test_a_post_cache_cut_short_by_a_killed_build_is_rebuilt(tmp_path: Path) -> 
     shutil.copytree(site / "content", cold / "content")
     build(cold, jobs=1)
     assert tree(site / "output") == tree(cold / "output")
+
+
+def test_a_no_op_build_puts_back_an_output_file_deleted_by_hand(tmp_path: Path) -> None:
+    make_site(tmp_path, range(1, 30))
+    build(tmp_path, jobs=1)
+    page = tmp_path / "output" / CHANNEL / "12" / "index.html"
+    before = page.read_bytes()
+    page.unlink()
+    assert build(tmp_path, jobs=1) == 1
+    assert page.read_bytes() == before

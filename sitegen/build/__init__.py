@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -190,6 +191,11 @@ def build_site(
     jobs = jobs or default_jobs()
     report = BuildReport()
     cache = BuildCache(cfg, clean)
+    fingerprint = cache.fingerprint(cfg)
+    last = None if clean else cache.unchanged(fingerprint)
+    if last is not None:  # nothing changed since the last build, and its output is in place
+        return dataclasses.replace(last, written=0, removed=0)
+    cache.forget_state()
     sources, bodies = cache.load_content(cfg.content_dir, jobs)
     for source in sources:
         check_media(source, report)
@@ -210,4 +216,5 @@ def build_site(
     report.posts = sum(len(s.posts) for s in sources)
     report.pages = len(pages)
     report.written = writer.written
+    cache.save_state(fingerprint, report)
     return report

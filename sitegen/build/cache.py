@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -24,11 +25,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sitegen.build.load import BuildError, ChannelSource, load_content
+from sitegen.build.load import BuildError, ChannelSource, list_media, load_content
 from sitegen.build.markdown import markdown_to_html
 from sitegen.build.pages import Page, Section, post_texts
+from sitegen.build.write import MANIFEST
 from sitegen.config import Config
-from sitegen.content import POSTS_DIR, parse_post_file
+from sitegen.content import CHANNEL_FILE, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX
 from sitegen.model import Post
 
@@ -72,7 +74,8 @@ def tree_digest(folder: Path, skip: frozenset[str] = frozenset()) -> str:
 
 def code_version() -> str:
     """What, besides content, shapes the built site: sitegen's build code, theme, strings, parsers."""
-    versions = [metadata.version(name) for name in ("markdown-it-py", "linkify-it-py", "PyYAML")]
+    names = ("markdown-it-py", "linkify-it-py", "PyYAML", "Jinja2", "MarkupSafe")
+    versions = [metadata.version(name) for name in names]
     return _digest(tree_digest(PACKAGE, NOT_BUILD).encode(), " ".join(versions).encode())
 
 
@@ -230,6 +233,9 @@ class BuildCache:
         out = str(cfg.output_dir.resolve()).encode()
         self.pages_file = self.folder / f"pages-{_digest(out)[:12]}.pickle"
         self.posts_file = self.folder / f"posts-{_digest(out)[:12]}.frames"  # per output: no thrashing
+        self.state_file = self.folder / f"state-{_digest(out)[:12]}.pickle"
+        self.output = cfg.output_dir
+        self.scanned: dict[Path, list[tuple[Path, str]]] = {}
         self.posts = PostStore(self.posts_file, self.version)
         self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
         self.used: set[str] = set()
@@ -270,16 +276,12 @@ class BuildCache:
 
         Only files whose bytes are new to the cache are parsed (in parallel when there are many).
         """
-        posts_dir = channel_dir / POSTS_DIR
-        if not posts_dir.is_dir():
-            return [], {}
         channel = channel_dir.name
-        keys = []
-        for path in posts_dir.glob("*.md"):
-            try:
-                keys.append((path, post_key(self.version, channel, path, path.read_bytes())))
-            except OSError as exc:
-                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+        keys = self.scanned.pop(channel_dir, None)
+        if keys is None:
+            keys = self.hash_posts(channel_dir)
+        if not keys:
+            return [], {}
         loaded = self.posts.load({key for _, key in keys})
         missing = [i for i, (_, key) in enumerate(keys) if key not in loaded]
         work = [(keys[i][0], channel, self.version) for i in missing]
@@ -303,6 +305,59 @@ class BuildCache:
             bodies[post.id] = (body, key, texts)
         posts.sort(key=lambda p: p.id)
         return posts, bodies
+
+    def hash_posts(self, channel_dir: Path) -> list[tuple[Path, str]]:
+        """Each post file of a channel with its cache key (a hash of its bytes)."""
+        posts_dir = channel_dir / POSTS_DIR
+        if not posts_dir.is_dir():
+            return []
+        keys = []
+        for path in sorted(posts_dir.glob("*.md")):
+            try:
+                keys.append((path, post_key(self.version, channel_dir.name, path, path.read_bytes())))
+            except OSError as exc:
+                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+        return keys
+
+    # the whole site
+
+    def fingerprint(self, cfg: Config) -> str | None:
+        """A hash of everything a build reads: post and channel files, media names, templates, settings."""
+        if not cfg.content_dir.is_dir():
+            return None
+        parts = [self.version.encode(), repr(cfg).encode(), tree_digest(cfg.templates_dir).encode()]
+        for channel_dir in channel_dirs(cfg.content_dir):
+            keys = self.scanned[channel_dir] = self.hash_posts(channel_dir)
+            header = channel_dir / CHANNEL_FILE
+            parts += [channel_dir.name.encode(), header.read_bytes() if header.is_file() else b"-"]
+            parts += ["\n".join(sorted(list_media(channel_dir))).encode()]
+            parts += [key.encode() for _, key in keys]
+        return _digest(*parts)
+
+    def unchanged(self, fingerprint: str | None) -> Any:
+        """The last build's report if it built exactly this and its files are all still in place."""
+        state = self._load(self.state_file, None)
+        if fingerprint is None or state is None or state[0] != fingerprint:
+            return None
+        try:
+            made = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
+            for path in made:
+                size = (self.output / path).stat().st_size
+                known = self.pages.get(path)
+                if known is not None and known[1] != size:
+                    return None
+        except (OSError, ValueError, TypeError):
+            return None
+        return state[1]
+
+    def forget_state(self) -> None:
+        """Before a build changes output/: a killed build must not look finished."""
+        self.state_file.unlink(missing_ok=True)
+
+    def save_state(self, fingerprint: str | None, report: Any) -> None:
+        """After a whole build: what it built from, and its report for the next no-op build."""
+        if fingerprint is not None:
+            self._save(self.state_file, (fingerprint, report))
 
     def load_content(self, content_dir: Path, jobs: int) -> tuple[list[ChannelSource], dict[Path, Any]]:
         """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash)."""

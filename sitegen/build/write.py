@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from sitegen.build.load import BuildError
-from sitegen.files import TEMP_PREFIX, atomic_write_bytes
+from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
 
 MANIFEST = ".sitegen-manifest.json"
 
@@ -43,28 +43,11 @@ def prepare_output(output: Path, content: Path, clean: bool) -> None:
 
 
 def write_output_file(path: Path, data: bytes) -> bool:
-    """Put ``data`` at ``path`` unless the file already holds these bytes; say whether it wrote.
+    """Write ``data`` atomically unless the file already holds these bytes; say whether it wrote.
 
-    An existing file is replaced atomically (temp file + rename), so readers never see half of it.
-    A new file is created in place, which saves two system calls per page of a cold build: a build
-    killed while writing it leaves a short file, which the next build sees differ and replaces.
-    No fsync: output/ is rebuilt from content/ (and 100,000 fsyncs take minutes).
+    No fsync: output/ is rebuilt from content/, and 100,000 fsyncs take minutes.
     """
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return True
-    if stat.st_size == len(data) and path.read_bytes() == data:
-        return False
-    atomic_write_bytes(path, data, durable=False)
-    return True
+    return write_if_changed(path, data, durable=False)
 
 
 class OutputWriter:
