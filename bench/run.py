@@ -12,6 +12,7 @@ process: the main process or one worker). The content is generated once per size
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import add_post, generate  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
 CHANNEL = "benchchan"
 TIME = "/usr/bin/time"
 HUGO_CONFIG = """baseURL = "https://example.org/"
@@ -78,9 +80,15 @@ def prepare_hugo(work: Path, content: Path, posts: int) -> Path:
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a command under /usr/bin/time -v; return (wall seconds, peak RSS in MB); fail loudly."""
+    """Run a command under /usr/bin/time -v; return (wall seconds, peak RSS in MB); fail loudly.
+
+    sitegen is imported from this checkout (PYTHONPATH), whatever copy is installed.
+    """
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
     started = time.perf_counter()
-    done = subprocess.run([TIME, "-v", *command], cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run([TIME, "-v", *command], cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
     if done.returncode:
         sys.exit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")

@@ -216,5 +216,7 @@ def build_site(
     report.posts = sum(len(s.posts) for s in sources)
     report.pages = len(pages)
     report.written = writer.written
+    if cache.warning:
+        report.warnings.append(cache.warning)
     cache.save_state(fingerprint, report)
     return report

@@ -13,6 +13,7 @@ rendering of what is left run in worker processes (fork) when there is enough of
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -240,6 +241,7 @@ class BuildCache:
         self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
         self.used: set[str] = set()
         self.site_key = ""
+        self.warning = ""  # set when the cache cannot be written: the build goes on without it
 
     def _load(self, path: Path, empty: Any) -> Any:
         """A store saved by this very code, or ``empty``."""
@@ -266,8 +268,9 @@ class BuildCache:
                 pickle.dump((self.version, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise BuildError(f"cannot write the build cache '{path}': {exc.strerror}") from None
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            self.fail(exc)
 
     # posts
 
@@ -290,12 +293,11 @@ class BuildCache:
             for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):
                 keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
                 loaded[key] = pickle.loads(blob)
-            try:
-                self.posts.append(chunk)
-            except OSError as exc:
-                raise BuildError(
-                    f"cannot write the build cache '{self.posts_file}': {exc.strerror}"
-                ) from None
+            if not self.warning:
+                try:
+                    self.posts.append(chunk)
+                except OSError as exc:
+                    self.fail(exc)
             done += len(chunk)
         posts, bodies = [], {}
         for _, key in keys:
@@ -376,7 +378,7 @@ class BuildCache:
         try:
             self.posts.compact(self.used)
         except OSError as exc:
-            raise BuildError(f"cannot write the build cache '{self.posts_file}': {exc.strerror}") from None
+            self.fail(exc)
 
     # pages
 
@@ -420,7 +422,17 @@ class BuildCache:
         else:
             self.pages[path] = (key, size)
 
+    def fail(self, exc: OSError) -> None:
+        """Go on without writing the cache (a read-only or full disk beside the output folder)."""
+        self.warning = (
+            f"cannot write the build cache in '{self.folder}' ({exc.strerror}): rebuilds start over"
+        )
+
     def save(self, made: set[str]) -> None:
         """Write the page store, keeping only the pages of this build."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.fail(exc)
+            return
         self._save(self.pages_file, {path: v for path, v in self.pages.items() if path in made})
