@@ -374,8 +374,9 @@ KILLS = 15
 
 
 def test_sigkill_at_random_moments_then_a_normal_run_loses_nothing(server, tmp_path):
-    fake = server.fresh(count=400)
-    fake.page_delay = 0.04
+    total = 1000  # long enough that the runs between kills cannot finish it, even on a slow machine
+    fake = server.fresh(count=total)
+    fake.page_delay = 0.1
     write_config(tmp_path, fake.base_url, media_workers=3)
     folder = tmp_path / "content" / CHANNEL
     chance = random.Random(20261126)
@@ -412,6 +413,6 @@ def test_sigkill_at_random_moments_then_a_normal_run_loses_nothing(server, tmp_p
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Scraped 1 channel(s): ")
-    check_archive(tmp_path, fake, set(range(1, 401)))
+    check_archive(tmp_path, fake, set(range(1, total + 1)))
     for post in content.read_posts(folder):
         assert all(m.file for m in post.media if not m.too_big), f"post {post.id} lost its media"
