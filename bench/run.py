@@ -40,7 +40,7 @@ HUGO_SINGLE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 {{ with .NextInSection }}<a href="{{ .RelPermalink }}">next</a>{{ end }}</nav></main></body></html>
 """
 HUGO_LIST = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
-<body><main>{{ $pager := .Paginate (where site.RegularPages "Section" "posts") }}{{ range $pager.Pages }}
+<body><main>{{ $pager := .Paginate site.RegularPages }}{{ range $pager.Pages }}
 <article><p><a href="{{ .RelPermalink }}">{{ .Date.Format "2 Jan 2006 15:04" }}</a></p>
 {{ .Content }}</article>
 {{ end }}<nav>{{ with $pager.Prev }}<a href="{{ .URL }}">newer</a>{{ end }}
