@@ -204,6 +204,7 @@ def build_site(
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
+    renderer.env.bytecode_cache = cache.bytecode_cache()
     cache.set_site(cfg, sections, renderer.globals)
     render_pages(renderer, pages, writer, progress, cache, jobs)
     report.media = copy_assets(sources, writer)

@@ -26,12 +26,15 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sitegen.build.load import BuildError, ChannelSource, list_media, load_content
+import jinja2
+import jinja2.bccache
+
+from sitegen.build.load import BuildError, ChannelSource, load_content
 from sitegen.build.markdown import markdown_to_html
 from sitegen.build.pages import Page, Section, post_texts
 from sitegen.build.write import MANIFEST
 from sitegen.config import Config
-from sitegen.content import CHANNEL_FILE, POSTS_DIR, channel_dirs, parse_post_file
+from sitegen.content import CHANNEL_FILE, MEDIA_DIR, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX
 from sitegen.model import Post
 
@@ -80,6 +83,46 @@ def code_version() -> str:
     return _digest(tree_digest(PACKAGE, NOT_BUILD).encode(), " ".join(versions).encode())
 
 
+def _file_names(folder: Path) -> list[str]:
+    """The sorted paths of every file below ``folder``, relative to it (os.scandir: fast)."""
+    names: list[str] = []
+    stack = [("", str(folder))]
+    while stack:
+        prefix, current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((f"{prefix}{entry.name}/", entry.path))
+            elif entry.is_file():
+                names.append(prefix + entry.name)
+    return sorted(names)
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in the build cache.
+
+    They are written after the site (on a full disk the pages fail first, with a clear error), and a
+    folder that cannot be written just means no reuse.
+    """
+
+    def __init__(self, directory: str) -> None:
+        super().__init__(directory)
+        self.pending: list[jinja2.bccache.Bucket] = []
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.pending.append(bucket)
+
+    def flush(self) -> None:
+        """Write the templates compiled by this build."""
+        for bucket in self.pending:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+        self.pending.clear()
+
+
 # --- parallel map ------------------------------------------------------------------------------
 
 _WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # inherited by forked workers
@@ -123,9 +166,9 @@ def _start_methods() -> list[str]:
 # --- posts -------------------------------------------------------------------------------------
 
 
-def post_key(version: str, channel: str, path: Path, data: bytes) -> str:
+def post_key(version: str, channel: str, name: str, data: bytes) -> str:
     """The cache key of a post file: its channel, name and bytes, and the code that reads it."""
-    return _digest(channel.encode(), path.name.encode(), version.encode(), data)
+    return _digest(channel.encode(), name.encode(), version.encode(), data)
 
 
 def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
@@ -139,7 +182,7 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     post.channel = channel
     body = markdown_to_html(post.text, channel)
     blob = pickle.dumps((post, body, post_texts(post, body)), protocol=pickle.HIGHEST_PROTOCOL)
-    return post_key(version, channel, path, data), blob
+    return post_key(version, channel, path.name, data), blob
 
 
 class PostStore:
@@ -236,12 +279,13 @@ class BuildCache:
         self.posts_file = self.folder / f"posts-{_digest(out)[:12]}.frames"  # per output: no thrashing
         self.state_file = self.folder / f"state-{_digest(out)[:12]}.pickle"
         self.output = cfg.output_dir
-        self.scanned: dict[Path, list[tuple[Path, str]]] = {}
+        self.scanned: dict[Path, list[tuple[str, str]]] = {}
         self.posts = PostStore(self.posts_file, self.version)
         self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
         self.used: set[str] = set()
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
+        self.templates: _QuietBytecodeCache | None = None
 
     def _load(self, path: Path, empty: Any) -> Any:
         """A store saved by this very code, or ``empty``."""
@@ -287,7 +331,7 @@ class BuildCache:
             return [], {}
         loaded = self.posts.load({key for _, key in keys})
         missing = [i for i, (_, key) in enumerate(keys) if key not in loaded]
-        work = [(keys[i][0], channel, self.version) for i in missing]
+        work = [(Path(keys[i][0]), channel, self.version) for i in missing]
         done = 0
         for chunk in parallel_map(_parse, work, jobs):
             for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):
@@ -308,15 +352,19 @@ class BuildCache:
         posts.sort(key=lambda p: p.id)
         return posts, bodies
 
-    def hash_posts(self, channel_dir: Path) -> list[tuple[Path, str]]:
+    def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
         """Each post file of a channel with its cache key (a hash of its bytes)."""
         posts_dir = channel_dir / POSTS_DIR
         if not posts_dir.is_dir():
             return []
         keys = []
-        for path in sorted(posts_dir.glob("*.md")):
+        names = sorted(e.name for e in os.scandir(posts_dir) if e.name.endswith(".md") and e.is_file())
+        folder = str(posts_dir)
+        for name in names:
+            path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
             try:
-                keys.append((path, post_key(self.version, channel_dir.name, path, path.read_bytes())))
+                with open(path, "rb") as handle:
+                    keys.append((path, post_key(self.version, channel_dir.name, name, handle.read())))
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
         return keys
@@ -332,7 +380,7 @@ class BuildCache:
             keys = self.scanned[channel_dir] = self.hash_posts(channel_dir)
             header = channel_dir / CHANNEL_FILE
             parts += [channel_dir.name.encode(), header.read_bytes() if header.is_file() else b"-"]
-            parts += ["\n".join(sorted(list_media(channel_dir))).encode()]
+            parts += ["\n".join(_file_names(channel_dir / MEDIA_DIR)).encode()]
             parts += [key.encode() for _, key in keys]
         return _digest(*parts)
 
@@ -351,6 +399,11 @@ class BuildCache:
         except (OSError, ValueError, TypeError):
             return None
         return state[1]
+
+    def bytecode_cache(self) -> jinja2.BytecodeCache:
+        """Where Jinja keeps compiled templates between builds (keyed by their source)."""
+        self.templates = _QuietBytecodeCache(str(self.folder / "jinja"))
+        return self.templates
 
     def forget_state(self) -> None:
         """Before a build changes output/: a killed build must not look finished."""
@@ -411,7 +464,7 @@ class BuildCache:
         if known is None or known[0] != key:
             return False
         try:
-            return (output / page.path).stat().st_size == known[1]
+            return os.stat(os.path.join(output, page.path)).st_size == known[1]
         except OSError:
             return False
 
@@ -429,10 +482,12 @@ class BuildCache:
         )
 
     def save(self, made: set[str]) -> None:
-        """Write the page store, keeping only the pages of this build."""
+        """Write the page store, keeping only the pages of this build, and the compiled templates."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / "jinja").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             self.fail(exc)
             return
+        if self.templates:
+            self.templates.flush()
         self._save(self.pages_file, {path: v for path, v in self.pages.items() if path in made})
