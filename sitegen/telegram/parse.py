@@ -34,7 +34,7 @@ from sitegen.model import (
     Reaction,
     ReplyTo,
 )
-from sitegen.telegram.text import node_to_markdown, plain_text
+from sitegen.telegram.text import children, node_to_markdown, plain_text
 
 TELEGRAM = "https://t.me"
 PAID_REACTION = "⭐"
@@ -704,22 +704,13 @@ def _reactions(message: LexborNode) -> list[Reaction]:
         else:
             emoji_node = node.css_first("tg-emoji, i.emoji")
             emoji = _text(emoji_node) or ""
-        count_text = "".join((child.text_content or "") for child in _children(node) if child.is_text_node)
+        count_text = "".join((child.text_content or "") for child in children(node) if child.is_text_node)
         count = parse_count(count_text.strip())
         if count is None:
             count = parse_count((_text(node) or "").replace(emoji, "").replace(PAID_REACTION, "").strip())
         if emoji and count is not None:
             found.append(Reaction(emoji=emoji, count=count))
     return found
-
-
-def _children(node: LexborNode) -> list[LexborNode]:
-    out = []
-    child = node.child
-    while child is not None:
-        out.append(child)
-        child = child.next
-    return out
 
 
 def _buttons(message: LexborNode, base: str) -> list[list[Button]]:

@@ -111,7 +111,7 @@ def plain_text(node: LexborNode | None) -> str:
 
 
 def _collect_plain(node: LexborNode, parts: list[str]) -> None:
-    for child in _children(node):
+    for child in children(node):
         if child.is_text_node:
             parts.append(_clean(child.text_content or "").replace("\n", " "))
         elif child.is_element_node:
@@ -149,7 +149,8 @@ def escape_text(text: str) -> str:
 # --- helpers on nodes ---------------------------------------------------------------------------
 
 
-def _children(node: LexborNode) -> list[LexborNode]:
+def children(node: LexborNode) -> list[LexborNode]:
+    """A node's direct children, text nodes included, in order."""
     out = []
     child = node.child
     while child is not None:
@@ -209,7 +210,7 @@ class _Converter:
                 self.blocks.append(("para", para))
 
     def walk_children(self, node: LexborNode) -> None:
-        for child in _children(node):
+        for child in children(node):
             self.walk(child)
 
     def walk(self, node: LexborNode) -> None:
