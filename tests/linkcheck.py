@@ -14,12 +14,16 @@ class _Refs(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
-            if name in ("href", "src", "poster") and value:
+            if not value:
+                continue
+            if name in ("href", "src", "poster", "data-src"):
                 self.refs.append(value)
+            elif name == "srcset":
+                self.refs.extend(item.split()[0] for item in value.split(",") if item.strip())
 
 
 def references(html: str) -> list[str]:
-    """Every href, src and poster value of a page."""
+    """Every href, src, poster, data-src and srcset URL of a page."""
     parser = _Refs()
     parser.feed(html)
     return parser.refs

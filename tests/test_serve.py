@@ -18,7 +18,6 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -37,6 +36,7 @@ from sitegen.serve import (
     normalise_base_path,
     parse_range,
 )
+from tests.linkcheck import references as html_references
 
 CHANNEL = "infoscape_test"
 SAVED_PAGE = "telegram/pages/infoscape_test_start_of_channel.html"
@@ -83,28 +83,11 @@ def get(
         conn.close()
 
 
-class _Refs(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.refs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if not value:
-                continue
-            if name in ("href", "src", "poster", "data-src"):
-                self.refs.append(value)
-            elif name == "srcset":
-                self.refs.extend(item.split()[0] for item in value.split(",") if item.strip())
-
-
 def references(url: str, kind: str, body: bytes) -> list[str]:
     """Every URL a response points at (HTML attributes, CSS url(), feed and sitemap links)."""
     text = body.decode("utf-8", "replace")
     if "html" in kind:
-        parser = _Refs()
-        parser.feed(text)
-        refs = parser.refs
+        refs = html_references(text)
     elif "css" in kind:
         refs = re.findall(r"url\(\s*['\"]?([^'\")]+)", text)
     elif "xml" in kind:
