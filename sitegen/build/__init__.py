@@ -126,8 +126,7 @@ def render_pages(
         else:
             todo.append((page, key))
     progress.advance(len(pages) - len(todo))
-    for template in sorted({page.template for page, _ in todo}):
-        renderer.env.get_template(template)  # compiled once, before workers fork
+    renderer.compile_templates({page.template for page, _ in todo})  # once, before workers fork
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
         done = 0

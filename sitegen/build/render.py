@@ -6,6 +6,7 @@ the built-in templates stay reachable as ``!default/<name>`` for ``{% extends %}
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -95,6 +96,19 @@ class Renderer:
             or (sections[0].channel.name if len(sections) == 1 else self.lang.t("site_title")),
         }
         self.env.filters["post_title"] = self.post_title
+
+    def compile_templates(self, names: set[str]) -> None:
+        """Compile the pages' templates and every other one the site or theme has (the templates
+        they import or extend), so forked workers inherit them and the bytecode cache keeps them all.
+
+        A broken template no page uses is left alone; one a page uses fails here, with its error.
+        """
+        for name in sorted(names):
+            self.env.get_template(name)
+        for name in self.env.list_templates(filter_func=lambda n: not n.startswith("!")):
+            if name.endswith((".html", ".xml")) and name not in names:
+                with contextlib.suppress(jinja2.TemplateError):
+                    self.env.get_template(name)
 
     def post_title(self, view: Any) -> str:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""
