@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import jinja2
 import jinja2.bccache
 
-from sitegen.build.load import BuildError, ChannelSource, load_content
+from sitegen.build.load import BuildError, ChannelSource, file_names, load_content
 from sitegen.build.markdown import markdown_to_html
 from sitegen.build.pages import Page, Section, post_texts
 from sitegen.build.write import MANIFEST
@@ -81,24 +81,6 @@ def code_version() -> str:
     names = ("markdown-it-py", "linkify-it-py", "PyYAML", "Jinja2", "MarkupSafe")
     versions = [metadata.version(name) for name in names]
     return _digest(tree_digest(PACKAGE, NOT_BUILD).encode(), " ".join(versions).encode())
-
-
-def _file_names(folder: Path) -> list[str]:
-    """The sorted paths of every file below ``folder``, relative to it (os.scandir: fast)."""
-    names: list[str] = []
-    stack = [("", str(folder))]
-    while stack:
-        prefix, current = stack.pop()
-        try:
-            entries = list(os.scandir(current))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((f"{prefix}{entry.name}/", entry.path))
-            elif entry.is_file():
-                names.append(prefix + entry.name)
-    return sorted(names)
 
 
 class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -380,7 +362,7 @@ class BuildCache:
             keys = self.scanned[channel_dir] = self.hash_posts(channel_dir)
             header = channel_dir / CHANNEL_FILE
             parts += [channel_dir.name.encode(), header.read_bytes() if header.is_file() else b"-"]
-            parts += ["\n".join(_file_names(channel_dir / MEDIA_DIR)).encode()]
+            parts += ["\n".join(file_names(channel_dir / MEDIA_DIR)).encode()]
             parts += [key.encode() for _, key in keys]
         return _digest(*parts)
 

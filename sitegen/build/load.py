@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +26,27 @@ class ChannelSource:
     media_files: set[str] = field(default_factory=set)  # paths relative to the channel folder
 
 
+def file_names(folder: Path) -> list[str]:
+    """The sorted paths of every file below ``folder``, relative to it (os.scandir: fast)."""
+    names: list[str] = []
+    stack = [("", str(folder))]
+    while stack:
+        prefix, current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except (FileNotFoundError, NotADirectoryError, PermissionError):  # as rglob: skipped
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((f"{prefix}{entry.name}/", entry.path))
+            elif entry.is_file():
+                names.append(prefix + entry.name)
+    return sorted(names)
+
+
 def list_media(channel_dir: Path) -> set[str]:
     """Every file below the channel's media folder, as a path relative to the channel folder."""
-    media_dir = channel_dir / MEDIA_DIR
-    if not media_dir.is_dir():
-        return set()
-    return {p.relative_to(channel_dir).as_posix() for p in media_dir.rglob("*") if p.is_file()}
+    return {f"{MEDIA_DIR}/{name}" for name in file_names(channel_dir / MEDIA_DIR)}
 
 
 def check_distinct_names(names: list[str], content_dir: Path) -> None:
