@@ -253,3 +253,17 @@ def test_theme_note_example_overrides_the_footer_and_keeps_the_rest(tmp_path: Pa
     page = (tmp_path / "output" / "durov" / "1" / "index.html").read_text()
     assert "follow on Telegram" in page
     assert "Hello" in page and "<main" in page
+
+
+def test_workflow_keeps_the_build_cache_between_runs(tmp_path: Path) -> None:
+    workflow = load_workflow(tmp_path)
+    steps = next(job for name, job in workflow["jobs"].items() if name != "deploy")["steps"]
+    cached = [i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache@")]
+    built = [i for i, step in enumerate(steps) if "sitegen build" in step.get("run", "")]
+    assert len(cached) == 1 and built and cached[0] < built[0]
+    cache = steps[cached[0]]
+    assert cache["uses"] == "actions/cache@v4"
+    assert cache["with"]["path"] == ".sitegen-cache"
+    assert "github.run_id" in cache["with"]["key"]
+    prefix = cache["with"]["restore-keys"].strip()
+    assert cache["with"]["key"].startswith(prefix) and "run_id" not in prefix
