@@ -18,13 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sitegen import content
 from sitegen.config import Config
 from sitegen.content import ContentError
 from sitegen.files import UnsafePathError, remove_temp_files, safe_relative, write_if_changed
 from sitegen.model import Channel, Post
+from sitegen.progress import NoProgress, ProgressSink
 from sitegen.telegram.fetch import PageFetcher, ScrapeError
 from sitegen.telegram.media import AVATAR_STEM, Download, MediaDownloader, Result, item_stem
 from sitegen.telegram.parse import MediaRef, ParsedPage
@@ -33,25 +34,6 @@ SCRAPED_IDS = "scraped_ids"  # channel.yml: ranges of message ids read completel
 MEDIA_MISSING = "media_missing"  # channel.yml: posts whose media could not be downloaded yet
 MAX_RETRY_PAGES = 10  # pages re-read per run to fetch media that failed before
 _HOSTS = ("t.me/", "telegram.me/", "telegram.dog/")
-
-
-class ScrapeProgress(Protocol):
-    """What the scrape reports its progress to (the CLI's ``Progress`` fits)."""
-
-    def begin(self, label: str, total: int) -> None: ...  # noqa: D102
-    def advance(self, steps: int = 1) -> None: ...  # noqa: D102
-    def end(self) -> None: ...  # noqa: D102
-
-
-class _NoProgress:
-    def begin(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, steps: int = 1) -> None:
-        pass
-
-    def end(self) -> None:
-        pass
 
 
 @dataclass
@@ -213,7 +195,7 @@ class ChannelScrape:
         name: str,
         fetcher: PageFetcher,
         downloader: MediaDownloader | None,
-        progress: ScrapeProgress,
+        progress: ProgressSink,
     ) -> None:
         self.cfg = cfg
         self.settings = cfg.scrape
@@ -444,7 +426,7 @@ class ChannelScrape:
 def scrape_channels(
     cfg: Config,
     names: Iterable[str],
-    progress: ScrapeProgress | None = None,
+    progress: ProgressSink | None = None,
     fetcher: PageFetcher | None = None,
 ) -> ScrapeSummary:
     """Scrape each named channel into ``cfg.content_dir``; a failing channel does not stop the others.
@@ -466,7 +448,7 @@ def scrape_channels(
     downloader = MediaDownloader(cfg.scrape) if cfg.scrape.media else None
     try:
         for name in wanted:
-            job = ChannelScrape(cfg, name, fetcher, downloader, progress or _NoProgress())
+            job = ChannelScrape(cfg, name, fetcher, downloader, progress or NoProgress())
             try:
                 job.run()
             except ScrapeError as exc:

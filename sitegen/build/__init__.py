@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sitegen.build.cache import BuildCache, default_jobs, parallel_map
@@ -17,27 +17,9 @@ from sitegen.build.search import remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, prepare_output, write_output_file
 from sitegen.config import Config
 from sitegen.files import UnsafePathError, safe_relative
+from sitegen.progress import NoProgress, ProgressSink
 
 __all__ = ["BuildError", "BuildReport", "build_site"]
-
-
-class ProgressSink(Protocol):
-    """What the build reports progress to (the CLI's progress bar, or nothing)."""
-
-    def begin(self, label: str, total: int) -> None: ...
-    def advance(self, steps: int = 1) -> None: ...
-    def end(self) -> None: ...
-
-
-class _NoProgress:
-    def begin(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, steps: int = 1) -> None:
-        pass
-
-    def end(self) -> None:
-        pass
 
 
 @dataclass
@@ -186,7 +168,7 @@ def build_site(
     cfg: Config, clean: bool = False, progress: ProgressSink | None = None, jobs: int | None = None
 ) -> BuildReport:
     """Build the whole site from ``cfg.content_dir`` into ``cfg.output_dir`` (``jobs`` processes)."""
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     jobs = jobs or default_jobs()
     report = BuildReport()
     cache = BuildCache(cfg, clean)
