@@ -317,7 +317,10 @@ GIVING_UP = {
     "503 on every attempt": (Fault("status", 503), "gave up after 3 attempts: server error (HTTP 503)"),
     "429 on every attempt": (Fault("status", 429, {"Retry-After": "0"}), "too many requests (HTTP 429)"),
     "a server that never answers": (Fault("hang", seconds=1.5), "no answer within 0.4 s"),
-    "garbage on every attempt": (Fault("garbage"), "gave up after 3 attempts"),
+    "garbage on every attempt": (
+        Fault("garbage"),
+        "gave up after 3 attempts: the answer was not an HTML page",
+    ),
     "No posts found on every attempt": (Fault("no_posts"), 'Telegram answered "No posts found"'),
 }
 

@@ -263,6 +263,10 @@ class PageFetcher:
             raise ScrapeError(
                 problem or f"@{name} has no public web preview (t.me/s/{name} redirects to {body.url})"
             )
+        if "<html" not in html[:4096].lower():
+            if first:
+                raise ScrapeError(f"{url} is not a Telegram channel preview page (not an HTML document)")
+            raise RetryableError("the answer was not an HTML page")
         if "</html>" not in html[-4096:].lower():
             raise RetryableError("the page was cut off before its end")
         problem = landing_problem(html, name)
