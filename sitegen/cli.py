@@ -257,10 +257,7 @@ def main() -> None:
         code = cli.main(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except click.exceptions.Abort:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
         click.echo(
             "Interrupted; everything written so far is whole. Run the command again to go on.", err=True
         )

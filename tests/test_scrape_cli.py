@@ -158,3 +158,29 @@ def test_killed_scrapes_resume_and_leave_only_whole_files(server, tmp_path):
     check_archive(folder, set(range(1, 301)), fake)
     again = sitegen(tmp_path, CHANNEL)
     assert "0 new, 0 updated, 0 deleted posts" in again.stdout and "1 page requests" in again.stdout
+
+
+def test_ctrl_c_stops_with_one_line_and_the_next_run_resumes(server, tmp_path):
+    fake = server.fresh(count=300)
+    fake.page_delay = 0.05
+    write_config(tmp_path, fake)
+    folder = tmp_path / "content" / CHANNEL
+    process = subprocess.Popen(
+        [*COMMAND, "scrape", CHANNEL], cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline and len(content.post_ids(folder)) < 60:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1].startswith("Interrupted; everything written so far is whole")
+    assert "Traceback" not in err
+    assert not list(folder.rglob(".sitegen-tmp-*")), "no temp files after Ctrl-C"
+    for path in folder.glob("posts/*.md"):
+        content.read_post(path)
+    fake.page_delay = 0.0
+    done = sitegen(tmp_path, CHANNEL)
+    assert done.returncode == 0, done.stderr
+    check_archive(folder, set(range(1, 301)), fake)
