@@ -7,6 +7,7 @@ follows every internal link and asset.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import signal
@@ -455,19 +456,31 @@ def write_small_content(root: Path, text: str = "First version") -> Path:
     return write_post(root / "content" / "chan_one", Post(id=1, channel="chan_one", date=when, text=text))
 
 
+@contextlib.contextmanager
+def live_server(root: Path, base_path: str) -> Iterator[tuple[str, list[str], LiveState]]:
+    """Build ``root`` and serve it under ``base_path``, rebuilding live: (site URL, lines printed, state)."""
+    lines: list[str] = []
+    live = LiveState()
+    rebuilder = Rebuilder(lambda: Config(root=root, search=False), live, lines.append)
+    rebuilder.first_build()
+    server = make_server(root / "output", base_path, 0, live)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    watcher = Watcher(rebuilder, root / "sitegen.toml")
+    watcher.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{base_path}", lines, live
+    finally:
+        watcher.close()
+        live.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_failed_rebuild_prints_one_line_and_keeps_the_last_good_build(tmp_path: Path) -> None:
     post = write_small_content(tmp_path)
     (tmp_path / "templates").mkdir()
-    lines: list[str] = []
-    live = LiveState()
-    rebuilder = Rebuilder(lambda: Config(root=tmp_path, search=False), live, lines.append)
-    rebuilder.first_build()
-    server = make_server(tmp_path / "output", "/", 0, live)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    watcher = Watcher(rebuilder, tmp_path / "sitegen.toml")
-    watcher.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/chan_one/1/"
-    try:
+    with live_server(tmp_path, "/") as (site, lines, live):
+        url = site + "chan_one/1/"
         time.sleep(0.3)  # let the watchers start
         (tmp_path / "templates" / "post.html").write_text(
             "{% extends 'base.html' %}{% block main %}{{ oops(}}"
@@ -484,11 +497,6 @@ def test_a_failed_rebuild_prints_one_line_and_keeps_the_last_good_build(tmp_path
         wait_for(lambda: b"Second version" in get(url)[2], 20, f"no rebuild after the fix: {lines}")
         assert live.version >= 2
         assert any(line.startswith("Rebuilt") for line in lines)
-    finally:
-        watcher.close()
-        live.close()
-        server.shutdown()
-        server.server_close()
 
 
 def test_editing_the_settings_file_rebuilds_with_the_new_settings(tmp_path: Path) -> None:
@@ -552,30 +560,16 @@ def test_the_browser_reloads_by_itself_after_a_rebuild(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     post = write_small_content(tmp_path)
-    lines: list[str] = []
-    live = LiveState()
-    rebuilder = Rebuilder(lambda: Config(root=tmp_path, search=False), live, lines.append)
-    rebuilder.first_build()
-    server = make_server(tmp_path / "output", "/repo/", 0, live)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    watcher = Watcher(rebuilder, tmp_path / "sitegen.toml")
-    watcher.start()
-    try:
-        with sync_playwright() as pw:
-            args = ["--no-sandbox", "--headless"]
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/repo/chan_one/1/")
-            assert "First version" in page.content()
-            page.evaluate("window.notReloadedYet = true")
-            time.sleep(0.3)
-            post.write_text(post.read_text(encoding="utf-8").replace("First version", "Reloaded version"))
-            shows_edit = "() => document.body.textContent.includes('Reloaded version')"
-            page.wait_for_function(shows_edit, timeout=20_000)
-            assert page.evaluate("window.notReloadedYet") is None, "the page itself was reloaded"
-            browser.close()
-    finally:
-        watcher.close()
-        live.close()
-        server.shutdown()
-        server.server_close()
+    with live_server(tmp_path, "/repo/") as (site, _, _), sync_playwright() as pw:
+        args = ["--no-sandbox", "--headless"]
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page()
+        page.goto(site + "chan_one/1/")
+        assert "First version" in page.content()
+        page.evaluate("window.notReloadedYet = true")
+        time.sleep(0.3)
+        post.write_text(post.read_text(encoding="utf-8").replace("First version", "Reloaded version"))
+        shows_edit = "() => document.body.textContent.includes('Reloaded version')"
+        page.wait_for_function(shows_edit, timeout=20_000)
+        assert page.evaluate("window.notReloadedYet") is None, "the page itself was reloaded"
+        browser.close()
