@@ -35,7 +35,7 @@ from sitegen.build.pages import Page, Section, post_texts
 from sitegen.build.write import MANIFEST
 from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, MEDIA_DIR, POSTS_DIR, channel_dirs, parse_post_file
-from sitegen.files import TEMP_PREFIX
+from sitegen.files import TEMP_PREFIX, read_bytes
 from sitegen.model import Post
 
 CACHE_DIR = ".sitegen-cache"
@@ -157,7 +157,7 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     """Read, parse and render one post file: its key (of the bytes read here) and its cached form."""
     path, channel, version = item
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
         raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
     post = parse_post_file(path, data)
@@ -345,8 +345,7 @@ class BuildCache:
         for name in names:
             path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
             try:
-                with open(path, "rb") as handle:
-                    keys.append((path, post_key(self.version, channel_dir.name, name, handle.read())))
+                keys.append((path, post_key(self.version, channel_dir.name, name, read_bytes(path))))
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
         return keys

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup
 
 from sitegen import __version__, i18n
 from sitegen.build.markdown import ROOT, validate_link
@@ -25,6 +26,7 @@ THEME = Path(str(resources.files("sitegen").joinpath("theme")))
 THEME_TEMPLATES = THEME / "templates"
 THEME_STATIC = THEME / "static"
 STATIC_DIR = "_static"  # the theme's CSS and icons inside output/ (never a Telegram username)
+ARTICLES_KEPT = 512  # rendered posts a renderer remembers: a channel page and its posts' pages share them
 
 
 def make_environment(site_templates: Path | None) -> jinja2.Environment:
@@ -43,6 +45,7 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # one build, one version of each template: no stat of every file per page
     )
     env.filters["urlpath"] = lambda value: quote(str(value))
     env.filters["compact"] = compact_number
@@ -95,7 +98,10 @@ class Renderer:
             "site_title": cfg.title
             or (sections[0].channel.name if len(sections) == 1 else self.lang.t("site_title")),
         }
+        self.globals["article"] = self.article
         self.env.filters["post_title"] = self.post_title
+        self._articles: dict[str, Markup] = {}
+        self._post_content: Any = None
 
     def compile_templates(self, names: set[str]) -> None:
         """Compile the pages' templates and every other one the site or theme has (the templates
@@ -113,6 +119,22 @@ class Renderer:
     def post_title(self, view: Any) -> str:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""
         return self.lang.t(view.title_key) if view.title_key else view.title
+
+    def article(self, view: Any, section: Any) -> Markup:
+        """A post's content as ``_post.html``'s ``post_content`` macro renders it, once per post.
+
+        It is rendered with :data:`ROOT` for ``root``, so every page (and feed) that shows the post
+        reuses it; the most recent :data:`ARTICLES_KEPT` are kept.
+        """
+        html = self._articles.get(view.path)
+        if html is None:
+            if self._post_content is None:
+                module = self.env.get_template("_post.html").make_module(self.globals)
+                self._post_content = module.post_content
+            html = self._articles[view.path] = self._post_content(view, section, ROOT)
+            if len(self._articles) > ARTICLES_KEPT:
+                del self._articles[next(iter(self._articles))]
+        return html
 
     def render_fragment(self, template: str, root: str, **context: Any) -> str:
         """Render a template outside the page tree (a feed entry); ``root`` prefixes internal links."""
