@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sitegen.build.cache import BuildCache, default_jobs, parallel_map
 from sitegen.build.feeds import discovery_files
 from sitegen.build.load import BuildError, ChannelSource
-from sitegen.build.pages import Page, Section, make_post_view, make_section, site_pages
+from sitegen.build.pages import Page, Section, make_post_view, make_section, render_order, site_pages
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, prepare_output, write_output_file
@@ -100,6 +100,7 @@ def render_pages(
     """Render the pages whose keys changed (in ``jobs`` processes) and write the ones whose bytes changed."""
     global _RENDERER, _OUTPUT
     progress.begin("Rendering pages", len(pages))
+    pages = render_order(pages)
     keys = [cache.page_key(page) if cache else None for page in pages]
     todo = []
     for page, key in zip(pages, keys, strict=True):

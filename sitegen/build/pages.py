@@ -337,3 +337,23 @@ def site_pages(sections: list[Section], per_page: int, search: bool = False) -> 
     if search:
         pages.append(Page("search.html", "search.html", {"sections": sections}))
     return pages
+
+
+def render_order(pages: list[Page]) -> list[Page]:
+    """The pages in the order to render them: each numbered channel page right before its posts' pages.
+
+    A renderer renders a post once for all the pages that show it and keeps it only briefly
+    (:meth:`Renderer.article`), so the pages that share posts are rendered together.
+    """
+    group: dict[int, int] = {}
+    for i, page in enumerate(pages):
+        if page.template == "channel.html" and page.context.get("page_number"):
+            for view in page.context["posts"]:
+                group[id(view)] = i
+
+    def key(item: tuple[int, Page]) -> tuple[int, int]:
+        i, page = item
+        view = page.context.get("view") if page.template == "post.html" else None
+        return (group[id(view)], 1) if id(view) in group else (i, 0)
+
+    return [page for _, page in sorted(enumerate(pages), key=key)]
