@@ -11,8 +11,9 @@ import dataclasses
 import re
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,87 +104,156 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+class _Mismatch(Exception):
+    """A value that does not fit its type; ``path`` collects where it sits, innermost part first."""
+
+    def __init__(self, problem: str, missing: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.missing = missing  # set for a required key that is not there
+        self.path: list[str] = []
+
+
 def from_data(tp: Any, value: Any, where: str) -> Any:
     """Build a value of type ``tp`` from YAML data; raise ContentError naming ``where`` on a mismatch."""
+    try:
+        return _converter(tp)(value)
+    except _Mismatch as exc:
+        inner = "".join(reversed(exc.path))
+        label = f"{where}{inner}" if where else inner.removeprefix(".")
+        if exc.missing:
+            raise ContentError(
+                f"missing required key {f'{label}.{exc.missing}' if label else exc.missing!r}"
+            ) from None
+        raise ContentError(f"{label}: {exc.problem}") from None
+
+
+@cache
+def _converter(tp: Any) -> Callable[[Any], Any]:
+    """A function that checks and converts YAML data to ``tp``, made once per type (typing is slow)."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return from_data(args[0], value, where)
+        inner = _converter([a for a in typing.get_args(tp) if a is not type(None)][0])
+        return lambda value: None if value is None else inner(value)
     if origin is list:
-        if not isinstance(value, list):
-            raise ContentError(f"{where}: expected a list")
-        (item_tp,) = typing.get_args(tp)
-        return [from_data(item_tp, item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return _list_converter(_converter(typing.get_args(tp)[0]))
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ContentError(f"{where}: expected a mapping")
-        return value
+        return _check(dict, "expected a mapping")
     if tp is Any:
-        return value
+        return lambda value: value
     if dataclasses.is_dataclass(tp):
-        return _dataclass_from_data(tp, value, where)
-    if tp is datetime:
-        return _parse_datetime(value, where)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ContentError(f"{where}: expected true or false")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ContentError(f"{where}: expected a whole number")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ContentError(f"{where}: expected a number")
-        return float(value)
-    if tp is str:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-        if not isinstance(value, str):
-            raise ContentError(f"{where}: expected text")
-        return value
-    raise ContentError(f"{where}: unsupported type {_type_name(tp)}")  # pragma: no cover
+        return _dataclass_converter(tp)  # type: ignore[arg-type]
+    simple = {datetime: _to_datetime, bool: _to_bool, int: _to_int, float: _to_float, str: _to_str}
+    if tp in simple:
+        return simple[tp]
+    raise ContentError(f"unsupported type {_type_name(tp)}")  # pragma: no cover
 
 
-def _dataclass_from_data(cls: type, value: Any, where: str) -> Any:
-    if not isinstance(value, dict):
-        raise ContentError(f"{where}: expected a mapping")
+def _check(kind: type, problem: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise _Mismatch(problem)
+        return value
+
+    return convert
+
+
+def _list_converter(item: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise _Mismatch("expected a list")
+        out = []
+        for i, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except _Mismatch as exc:
+                exc.path.append(f"[{i}]")
+                raise
+        return out
+
+    return convert
+
+
+def _dataclass_converter(cls: type) -> Callable[[Any], Any]:
     hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, item in value.items():
-        key = str(key)
-        if key in names and key != "extra" and not (key == "text" and cls is Post):
-            kwargs[key] = from_data(hints[key], item, f"{where}.{key}" if where else key)
-        elif "extra" in names:
-            extra[key] = item
-        else:
-            raise ContentError(f"{where}: unknown key {key!r}")
-    for f in dataclasses.fields(cls):
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if required and f.name not in kwargs:
-            label = f"{where}.{f.name}" if where else f.name
-            raise ContentError(f"missing required key {label!r}")
-    if "extra" in names:
-        kwargs["extra"] = extra
-    return cls(**kwargs)
+    names = [f.name for f in dataclasses.fields(cls)]
+    has_extra = "extra" in names
+    fields = {
+        name: _converter(hints[name])
+        for name in names
+        if name != "extra" and not (name == "text" and cls is Post)
+    }
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _Mismatch("expected a mapping")
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                key = str(key)
+            field_converter = fields.get(key)
+            if field_converter is not None:
+                try:
+                    kwargs[key] = field_converter(item)
+                except _Mismatch as exc:
+                    exc.path.append(f".{key}")
+                    raise
+            elif has_extra:
+                extra[key] = item
+            else:
+                raise _Mismatch(f"unknown key {key!r}")
+        for name in required:
+            if name not in kwargs:
+                raise _Mismatch("", missing=name)
+        if has_extra:
+            kwargs["extra"] = extra
+        return cls(**kwargs)
+
+    return convert
 
 
-def _parse_datetime(value: Any, where: str) -> datetime:
+def _to_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Mismatch("expected true or false")
+    return value
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Mismatch("expected a whole number")
+    return value
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Mismatch("expected a number")
+    return float(value)
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise _Mismatch("expected text")
+    return value
+
+
+def _to_datetime(value: Any) -> datetime:
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise ContentError(f"{where}: not an ISO 8601 date-time: {value!r}") from None
+            raise _Mismatch(f"not an ISO 8601 date-time: {value!r}") from None
     if not isinstance(value, datetime):
-        raise ContentError(
-            f"{where}: expected an ISO 8601 date-time with offset, like 2024-03-14T09:30:00+00:00"
-        )
+        raise _Mismatch("expected an ISO 8601 date-time with offset, like 2024-03-14T09:30:00+00:00")
     if value.tzinfo is None:
-        raise ContentError(f"{where}: the date-time needs a UTC offset, like +00:00")
+        raise _Mismatch("the date-time needs a UTC offset, like +00:00")
     return value
 
 
@@ -208,16 +278,168 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return header, body
 
 
+# --- fast front matter -----------------------------------------------------------------------
+# Most front matter is what sitegen writes: block mappings and lists with plain scalars. Reading that
+# line by line is several times faster than YAML; anything else (quotes, | blocks, comments, flow
+# style, odd spacing) is left to PyYAML. Plain scalars are typed by PyYAML's own resolver and
+# constructors, so both readers give the same values (a property test holds them to it).
+
+
+class _NotSimple(Exception):
+    """Front matter outside the simple block style: read it with YAML."""
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "timestamp"))
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")  # what int() and YAML read alike
+# Printable YAML characters less tabs and every character YAML 1.1 takes for a line break.
+_PLAIN = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]+")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")  # and a space: YAML would skip it
+
+
+def _scalar(text: str) -> Any:
+    """The value of a one-line scalar as PyYAML reads it; _NotSimple when it may be anything else.
+
+    Quoted ones are taken only without escapes: "..." without backslashes, '...' with ''.
+    """
+    if not text:
+        raise _NotSimple
+    first = text[0]
+    if first == '"' or first == "'":
+        inner = text[1:-1]
+        if (
+            len(text) < 2
+            or text[-1] != first
+            or (inner and not _PLAIN.fullmatch(inner))
+            or (first == '"' and ('"' in inner or "\\" in inner))
+            or (first == "'" and "'" in inner.replace("''", ""))
+        ):
+            raise _NotSimple
+        return inner if first == '"' else inner.replace("''", "'")
+    if (
+        text[0] in _INDICATORS
+        or text[-1] in " :"
+        or ": " in text
+        or " #" in text
+        or not _PLAIN.fullmatch(text)
+    ):
+        raise _NotSimple
+    if first not in _RESOLVER.yaml_implicit_resolvers:  # how PyYAML itself rules out other types
+        return text
+    if _DECIMAL.fullmatch(text):
+        return int(text)
+    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    if tag == _STR_TAG:
+        return text
+    if tag not in _SCALAR_TAGS:
+        raise _NotSimple
+    return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, text))
+
+
+@lru_cache(maxsize=1024)
+def _is_key(text: str) -> bool:
+    """Whether ``text`` reads as a plain-text key (not a number, bool or null)."""
+    return bool(_KEY.fullmatch(text)) and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+
+
+def _key(text: str) -> str:
+    if not _is_key(text):
+        raise _NotSimple
+    return text
+
+
+def _is_mapping_entry(text: str) -> bool:
+    key, colon, rest = text.partition(":")
+    return bool(colon) and (not rest or rest[0] == " ") and _KEY.fullmatch(key) is not None
+
+
+def _block(rows: list[tuple[int, str]], i: int, indent: int) -> tuple[Any, int]:
+    """The mapping or list starting at row ``i`` (at ``indent``), and the row after it."""
+    if rows[i][1].startswith("- "):
+        return _sequence(rows, i, indent)
+    return _mapping(rows, i, indent)
+
+
+def _mapping(rows: list[tuple[int, str]], i: int, indent: int) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    while i < len(rows):
+        at, text = rows[i]
+        if at < indent:
+            break
+        key, colon, rest = text.partition(":")
+        if at > indent or not colon:
+            raise _NotSimple
+        key = _key(key)
+        i += 1
+        if rest:
+            if rest[0] != " " or len(rest) < 2:
+                raise _NotSimple
+            out[key] = _scalar(rest[1:])
+        elif i < len(rows) and rows[i][0] == indent and rows[i][1].startswith("- "):
+            out[key], i = _sequence(rows, i, indent)  # a list under a key sits at the key's indent
+        elif i < len(rows) and rows[i][0] > indent:
+            out[key], i = _block(rows, i, rows[i][0])
+        else:
+            raise _NotSimple  # an empty value
+    return out, i
+
+
+def _sequence(rows: list[tuple[int, str]], i: int, indent: int) -> tuple[list[Any], int]:
+    out: list[Any] = []
+    while i < len(rows):
+        at, text = rows[i]
+        if at < indent or (at == indent and not text.startswith("- ")):
+            break
+        if at > indent or text[2:3] == " ":
+            raise _NotSimple
+        item = text[2:]
+        if item.startswith("- ") or _is_mapping_entry(item):
+            rows[i] = (indent + 2, item)  # the item's first line, as if it stood on a line of its own
+            value, i = _block(rows, i, indent + 2)
+        else:
+            value, i = _scalar(item), i + 1
+        out.append(value)
+    return out, i
+
+
+def fast_front_matter(header: str) -> dict[str, Any] | None:
+    """The front matter as YAML would read it, when it is in the simple block style; else None."""
+    rows = []
+    for line in header.split("\n"):
+        text = line.lstrip(" ")
+        if not text:
+            if line:
+                return None
+            continue
+        if text[0] in "#\t%" or text.startswith(("---", "...")):
+            return None
+        rows.append((len(line) - len(text), text))
+    if not rows or rows[0][0] != 0:
+        return None
+    try:
+        data, end = _mapping(rows, 0, 0)
+    except (_NotSimple, ValueError, OverflowError):  # a bad value: YAML says what is wrong
+        return None
+    return data if end == len(rows) else None
+
+
 def parse_post(text: str) -> Post:
     """Parse the text of a post file into a :class:`Post`."""
     header, body = split_front_matter(text)
     try:
-        data = yaml.load(header, Loader=_Loader)
+        data = fast_front_matter(header)
+        if data is None:
+            data = yaml.load(header, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 2})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ContentError(f"front matter is not valid YAML{line}: {problem}") from None
+    except (ValueError, OverflowError) as exc:  # a date YAML reads but no calendar has: 2024-13-45
+        raise ContentError(f"front matter has an impossible value: {exc}") from None
     if not isinstance(data, dict):
         raise ContentError("front matter must be a mapping of keys to values")
     post: Post = from_data(Post, data, "")
@@ -302,6 +524,8 @@ def parse_channel(text: str, username: str) -> Channel:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ContentError(f"not valid YAML: {problem}") from None
+    except (ValueError, OverflowError) as exc:
+        raise ContentError(f"has an impossible value: {exc}") from None
     if not isinstance(data, dict):
         raise ContentError("must be a mapping of keys to values")
     data.setdefault("username", username)

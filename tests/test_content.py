@@ -129,6 +129,16 @@ def test_hand_written_file_with_quoted_date_and_crlf_is_accepted() -> None:
             "unknown key 'colour'",
         ),
         ("---\n- 1\n---\n", "must be a mapping"),
+        ("---\nid: 1\ndate: 2024-13-45T00:00:00+00:00\n---\n", "impossible value: month must be in 1..12"),
+        (
+            "---\nid: 1\ndate: 2024-01-01T00:00:00Z\n"
+            "reactions:\n- emoji: a\n  count: 1\n- emoji: b\n  count: x\n---\n",
+            "reactions[1].count: expected a whole number",
+        ),
+        (
+            "---\nid: 1\ndate: 2024-01-01T00:00:00Z\npoll:\n  question: q\n  options:\n  - percent: 5\n---\n",
+            "missing required key 'poll.options[0].text'",
+        ),
     ],
 )
 def test_broken_post_files_give_a_clear_error(text: str, message: str) -> None:

@@ -17,12 +17,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_text import original_text, rendered_text
 
 from sitegen.build.markdown import markdown_to_html
-from sitegen.content import format_channel, format_post, parse_channel, parse_post
+from sitegen.content import (
+    fast_front_matter,
+    format_channel,
+    format_post,
+    parse_channel,
+    parse_post,
+    split_front_matter,
+)
 from sitegen.errors import SitegenError
 from sitegen.model import (
     MEDIA_KINDS,
@@ -215,6 +223,58 @@ def test_any_post_round_trips_through_its_file(post: Post) -> None:
     assert again.link_preview == post.link_preview and again.buttons == post.buttons
     assert again.reactions == post.reactions and again.location == post.location
     assert again == post
+
+
+def _fast_reader_agrees(header: str) -> bool:
+    """The fast front-matter reader gives YAML's value, or leaves the text to YAML; True if it read it."""
+    fast = fast_front_matter(header)
+    if fast is None:
+        return False
+    assert fast == yaml.load(header, Loader=yaml.SafeLoader)
+    return True
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_posts)
+def test_the_fast_front_matter_reader_agrees_with_yaml_on_any_post(post: Post) -> None:
+    _fast_reader_agrees(split_front_matter(format_post(post))[0])
+
+
+# YAML-like lines: an indent, list dashes, a key and a value made of pieces YAML may read as
+# numbers, bools, nulls or dates, or refuse (indicators, quotes, tabs, line breaks of YAML 1.1).
+_GOOD_BITS = st.sampled_from(
+    ["x", "é", "👍", "1", "0", "yes", "No", "null", "~", " ", "2024-01-01T10:00:00+03:00"]
+)
+_ODD_BITS = st.sampled_from(
+    ["0x1F", "1_0", "0755", "-3", "+4", "1.5", ".inf", "2024-01-01", "2024-13-45T00:00:00Z", "1:20", "<<"]
+    + ["=", "a: b", "'", "''", '"', "\\", "#", " #", "|", ">", "&a", "*a", "!", "[", "]", "{}", ",", "?"]
+    + ["%", "@", "`", "\t", "\x85", "\u2028", "-", ":"]
+)
+_YAML_BITS = st.one_of(_GOOD_BITS, _GOOD_BITS, _GOOD_BITS, _ODD_BITS)
+_YAML_VALUE = st.lists(_YAML_BITS, min_size=1, max_size=3).map("".join)
+_YAML_KEY = st.sampled_from(["a", "b", "on", "null", "x y", "1", "a b", "é"])
+_YAML_ENTRY = st.one_of(
+    st.tuples(_YAML_KEY, _YAML_VALUE).map(lambda e: f"{e[0]}: {e[1]}\n"),
+    st.tuples(_YAML_KEY, st.lists(_YAML_VALUE, min_size=1, max_size=3)).map(
+        lambda e: f"{e[0]}:\n" + "".join(f"- {v}\n" for v in e[1])
+    ),
+    st.tuples(_YAML_KEY, _YAML_KEY, _YAML_VALUE, _YAML_VALUE).map(
+        lambda e: f"{e[0]}:\n- {e[1]}: {e[2]}\n  b: {e[3]}\n- - {e[3]}\n"
+    ),
+    st.tuples(_YAML_KEY, _YAML_KEY, _YAML_VALUE, st.sampled_from(["  ", " ", "   ", "\t"])).map(
+        lambda e: f"{e[0]}:\n{e[3]}{e[1]}: {e[2]}\n"
+    ),
+)
+_YAML_LINES = st.lists(_YAML_ENTRY, min_size=1, max_size=4).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_YAML_LINES)
+def test_the_fast_front_matter_reader_reads_yaml_like_text_as_yaml_or_not_at_all(header: str) -> None:
+    try:
+        _fast_reader_agrees(header)
+    except (yaml.YAMLError, ValueError) as exc:  # YAML refuses what the fast reader took
+        pytest.fail(f"read {header!r}, which YAML refuses: {exc}")
 
 
 @settings(max_examples=150, deadline=None)
