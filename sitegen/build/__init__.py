@@ -14,7 +14,7 @@ from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import Page, Section, make_post_view, make_section, render_order, site_pages
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import remove_search_index, update_search_index
-from sitegen.build.write import OutputWriter, prepare_output, write_output_file
+from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
 from sitegen.config import Config
 from sitegen.files import UnsafePathError, safe_relative
 from sitegen.progress import NoProgress, ProgressSink
@@ -101,6 +101,7 @@ def render_pages(
     global _RENDERER, _OUTPUT
     progress.begin("Rendering pages", len(pages))
     pages = render_order(pages)
+    forget_folders()
     keys = [cache.page_key(page) if cache else None for page in pages]
     todo = []
     for page, key in zip(pages, keys, strict=True):
