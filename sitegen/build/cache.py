@@ -24,19 +24,18 @@ from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
-
-import jinja2
-import jinja2.bccache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sitegen.build.load import BuildError, ChannelSource, file_names, load_content
-from sitegen.build.markdown import markdown_to_html
-from sitegen.build.pages import Page, Section, post_texts
 from sitegen.build.write import MANIFEST
 from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, MEDIA_DIR, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX, read_bytes
 from sitegen.model import Post
+
+if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
+    from sitegen.build.pages import Page, Section
+    from sitegen.build.render import QuietBytecodeCache
 
 CACHE_DIR = ".sitegen-cache"
 PACKAGE = Path(__file__).resolve().parents[1]  # sitegen/: its code, theme and strings shape every page
@@ -81,28 +80,6 @@ def code_version() -> str:
     names = ("markdown-it-py", "linkify-it-py", "PyYAML", "Jinja2", "MarkupSafe")
     versions = [metadata.version(name) for name in names]
     return _digest(tree_digest(PACKAGE, NOT_BUILD).encode(), " ".join(versions).encode())
-
-
-class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept in the build cache.
-
-    They are written after the site (on a full disk the pages fail first, with a clear error), and a
-    folder that cannot be written just means no reuse.
-    """
-
-    def __init__(self, directory: str) -> None:
-        super().__init__(directory)
-        self.pending: list[jinja2.bccache.Bucket] = []
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.pending.append(bucket)
-
-    def flush(self) -> None:
-        """Write the templates compiled by this build."""
-        for bucket in self.pending:
-            with contextlib.suppress(OSError):
-                super().dump_bytecode(bucket)
-        self.pending.clear()
 
 
 # --- parallel map ------------------------------------------------------------------------------
@@ -155,6 +132,9 @@ def post_key(version: str, channel: str, name: str, data: bytes) -> str:
 
 def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     """Read, parse and render one post file: its key (of the bytes read here) and its cached form."""
+    from sitegen.build.markdown import markdown_to_html  # Markdown loads only when a post is new
+    from sitegen.build.pages import post_texts
+
     path, channel, version = item
     try:
         data = read_bytes(path)
@@ -267,7 +247,7 @@ class BuildCache:
         self.used: set[str] = set()
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
-        self.templates: _QuietBytecodeCache | None = None
+        self.templates: QuietBytecodeCache | None = None
 
     def _load(self, path: Path, empty: Any) -> Any:
         """A store saved by this very code, or ``empty``."""
@@ -381,9 +361,11 @@ class BuildCache:
             return None
         return state[1]
 
-    def bytecode_cache(self) -> jinja2.BytecodeCache:
+    def bytecode_cache(self) -> QuietBytecodeCache:
         """Where Jinja keeps compiled templates between builds (keyed by their source)."""
-        self.templates = _QuietBytecodeCache(str(self.folder / "jinja"))
+        from sitegen.build.render import QuietBytecodeCache  # Jinja loads only when pages render
+
+        self.templates = QuietBytecodeCache(str(self.folder / "jinja"))
         return self.templates
 
     def forget_state(self) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
+import jinja2.bccache
 from markupsafe import Markup
 
 from sitegen import __version__, i18n
@@ -77,6 +78,28 @@ def format_duration(seconds: int | None) -> str:
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept in the build cache.
+
+    They are written after the site (on a full disk the pages fail first, with a clear error), and a
+    folder that cannot be written just means no reuse.
+    """
+
+    def __init__(self, directory: str) -> None:
+        super().__init__(directory)
+        self.pending: list[jinja2.bccache.Bucket] = []
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.pending.append(bucket)
+
+    def flush(self) -> None:
+        """Write the templates compiled by this build."""
+        for bucket in self.pending:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+        self.pending.clear()
 
 
 class Renderer:

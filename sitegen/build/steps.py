@@ -1,0 +1,182 @@
+"""The whole build when something changed: content/ -> output/, steps you can read top to bottom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sitegen.build import BuildReport
+from sitegen.build.cache import BuildCache, parallel_map
+from sitegen.build.feeds import discovery_files
+from sitegen.build.load import BuildError, ChannelSource
+from sitegen.build.pages import Page, Section, make_post_view, make_section, render_order, site_pages
+from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
+from sitegen.build.search import remove_search_index, update_search_index
+from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
+from sitegen.config import Config
+from sitegen.files import UnsafePathError, safe_relative
+from sitegen.progress import ProgressSink
+
+
+def check_media(source: ChannelSource, report: BuildReport) -> None:
+    """Warn about media listed in front matter but missing on disk; refuse paths that leave the folder."""
+    for post in source.posts:
+        paths = [(m.file, "file") for m in post.media] + [(m.thumb, "thumb") for m in post.media]
+        if post.link_preview and post.link_preview.image:
+            paths.append((post.link_preview.image, "link preview image"))
+        for path, what in paths:
+            if not path:
+                continue
+            try:
+                safe_relative(source.dir, path)
+            except UnsafePathError as exc:
+                raise BuildError(f"{source.dir}/posts/{post.id}.md: media {what}: {exc}") from None
+            if path not in source.media_files:
+                report.warnings.append(
+                    f"{source.dir}/posts/{post.id}.md: media file '{path}' is missing; "
+                    "the page links to the original on Telegram instead"
+                )
+
+
+def make_sections(
+    cfg: Config, sources: list[ChannelSource], progress: ProgressSink, bodies: dict[Path, Any] | None = None
+) -> list[Section]:
+    """Gather the cross-page data of every channel; ``bodies``: each post's cached HTML, hash, texts."""
+    tz = ZoneInfo(cfg.timezone)
+    total = sum(len(s.posts) for s in sources)
+    progress.begin("Reading posts", total)
+    sections = []
+    for source in sources:
+        views = []
+        known = (bodies or {}).get(source.dir, {})
+        for post in source.posts:
+            body, digest, texts = known.get(post.id, (None, "", None))
+            views.append(make_post_view(post, source, tz, body, digest, texts))
+            progress.advance()
+        sections.append(make_section(source, views))
+    progress.end()
+    return sections
+
+
+_RENDERER: Renderer | None = None  # the renderer of the running build, inherited by forked workers
+_OUTPUT = Path()
+
+
+def _render_page(page: Page) -> tuple[int, bool]:
+    """Render one page into the output folder unless it already holds these bytes: (size, written)."""
+    data = _RENDERER.render(page).encode("utf-8")  # type: ignore[union-attr]
+    try:
+        return len(data), write_output_file(_OUTPUT / page.path, data)
+    except OSError as exc:
+        raise BuildError(f"cannot write '{_OUTPUT / page.path}': {exc.strerror}") from None
+
+
+def render_pages(
+    renderer: Renderer,
+    pages: list[Page],
+    writer: OutputWriter,
+    progress: ProgressSink,
+    cache: BuildCache | None = None,
+    jobs: int = 1,
+) -> None:
+    """Render the pages whose keys changed (in ``jobs`` processes) and write the ones whose bytes changed."""
+    global _RENDERER, _OUTPUT
+    progress.begin("Rendering pages", len(pages))
+    pages = render_order(pages)
+    forget_folders()
+    keys = [cache.page_key(page) if cache else None for page in pages]
+    todo = []
+    for page, key in zip(pages, keys, strict=True):
+        if cache and cache.is_fresh(page, key, writer.output):
+            writer.keep(page.path)
+        else:
+            todo.append((page, key))
+    progress.advance(len(pages) - len(todo))
+    renderer.compile_templates({page.template for page, _ in todo})  # once, before workers fork
+    _RENDERER, _OUTPUT = renderer, writer.output
+    try:
+        done = 0
+        for chunk in parallel_map(_render_page, [page for page, _ in todo], jobs):
+            for (page, key), (size, written) in zip(todo[done : done + len(chunk)], chunk, strict=True):
+                writer.keep(page.path, written)
+                if cache:
+                    cache.record_page(page.path, key, size)
+            done += len(chunk)
+            progress.advance(len(chunk))
+    finally:
+        _RENDERER = None
+    progress.end()
+
+
+def copy_assets(sources: list[ChannelSource], writer: OutputWriter) -> int:
+    """Copy the theme's static files and every channel's media into output/; count media files."""
+    writer.copy_tree(STATIC_DIR, THEME_STATIC)
+    count = 0
+    for source in sources:
+        for relative in sorted(source.media_files):
+            writer.link(f"{source.channel.username}/{relative}", source.dir / relative)
+            count += 1
+    return count
+
+
+def write_discovery(
+    cfg: Config,
+    sections: list[Section],
+    pages: list[Page],
+    renderer: Renderer,
+    writer: OutputWriter,
+    report: BuildReport,
+) -> None:
+    """Write the feeds, sitemap and robots.txt; without base_url, warn once and skip them."""
+    if not cfg.base_url:
+        report.warnings.append(
+            "base_url is not set: no Atom feeds, sitemap.xml, robots.txt, canonical or og:image URLs "
+            "(set base_url in sitegen.toml or pass --base-url)"
+        )
+        return
+    for path, data in discovery_files(sections, pages, renderer).items():
+        writer.write(path, data)
+
+
+def update_search(cfg: Config, pages: list[Page], report: BuildReport, progress: ProgressSink) -> None:
+    """Index the written site for search (after stale pages are gone), or drop an old index."""
+    if not cfg.search:
+        remove_search_index(cfg.output_dir)
+        return
+    progress.begin("Indexing for search", 1)
+    report.searchable = update_search_index(cfg.output_dir, [page.path for page in pages])
+    progress.end()
+
+
+def build_changed(
+    cfg: Config, cache: BuildCache, clean: bool, progress: ProgressSink, jobs: int, fingerprint: str | None
+) -> BuildReport:
+    """Build the site after :func:`sitegen.build.build_site` found that something changed."""
+    report = BuildReport()
+    cache.forget_state()
+    sources, bodies = cache.load_content(cfg.content_dir, jobs)
+    for source in sources:
+        check_media(source, report)
+    prepare_output(cfg.output_dir, cfg.content_dir, clean)
+    sections = make_sections(cfg, sources, progress, bodies)
+    pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
+    writer = OutputWriter(cfg.output_dir)
+    renderer = Renderer(cfg, sections)
+    renderer.env.bytecode_cache = cache.bytecode_cache()
+    cache.set_site(cfg, sections, renderer.globals)
+    render_pages(renderer, pages, writer, progress, cache, jobs)
+    report.media = copy_assets(sources, writer)
+    write_discovery(cfg, sections, pages, renderer, writer, report)
+    writer.write(".nojekyll", b"")
+    report.removed = writer.finish()
+    cache.save(writer.made)
+    update_search(cfg, pages, report, progress)
+    report.channels = len(sources)
+    report.posts = sum(len(s.posts) for s in sources)
+    report.pages = len(pages)
+    report.written = writer.written
+    if cache.warning:
+        report.warnings.append(cache.warning)
+    cache.save_state(fingerprint, report)
+    return report
