@@ -2,6 +2,7 @@
 
     python bench/run.py --posts 4000 --rounds 3
     python bench/run.py --posts 100000 --rounds 1 --no-hugo
+    python bench/run.py --posts 4000 --rounds 5 --outputs /dev/shm/sitegen-bench
 
 Each round runs, in this order: Hugo (cold), sitegen cold / no-op / one new post without search,
 then the same three with the Pagefind search step. Cold means an empty output folder and no
@@ -109,11 +110,11 @@ def wipe(output: Path) -> None:
     shutil.rmtree(output.parent / ".sitegen-cache", ignore_errors=True)
 
 
-def sitegen_round(work: Path, content: Path, search: bool, new_id: int, results: dict) -> None:
+def sitegen_round(work: Path, content: Path, search: bool, new_id: int, results: dict, outputs: Path) -> None:
     """Cold, no-op and one-new-post builds of sitegen; the new post is removed afterwards."""
     suffix = " +search" if search else ""
-    output = work / "out" / "site"
-    output.parent.mkdir(exist_ok=True)
+    output = outputs / "out" / "site"
+    output.parent.mkdir(parents=True, exist_ok=True)
     wipe(output)
     results.setdefault(f"sitegen cold{suffix}", []).append(
         timed(sitegen(work, content, output, search), work)
@@ -130,11 +131,12 @@ def sitegen_round(work: Path, content: Path, search: bool, new_id: int, results:
         shutil.rmtree(content / CHANNEL / "media" / str(new_id), ignore_errors=True)
 
 
-def hugo_round(site: Path, results: dict) -> None:
+def hugo_round(site: Path, results: dict, outputs: Path) -> None:
     """One cold Hugo build."""
-    shutil.rmtree(site / "public", ignore_errors=True)
+    public = outputs / "hugo-public"
+    shutil.rmtree(public, ignore_errors=True)
     shutil.rmtree(site / "resources", ignore_errors=True)
-    results.setdefault("hugo cold", []).append(timed(["hugo", "--quiet"], site))
+    results.setdefault("hugo cold", []).append(timed(["hugo", "--quiet", "--destination", str(public)], site))
 
 
 def table(results: dict[str, list[tuple[float, float]]]) -> str:
@@ -153,13 +155,18 @@ def table(results: dict[str, list[tuple[float, float]]]) -> str:
 
 
 def main() -> None:
-    """Command line: --posts N --rounds R [--work DIR] [--no-hugo] [--no-search-runs]."""
+    """Command line: --posts N --rounds R [--work DIR] [--outputs DIR] [--no-hugo] [--no-search-runs]."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference builds")
     parser.add_argument("--no-search-runs", action="store_true", help="skip the builds with Pagefind")
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        help="where both tools write their sites (default: --work); /dev/shm leaves out the disk",
+    )
     args = parser.parse_args()
     if not Path(TIME).exists():
         sys.exit(f"{TIME} is missing: apt-get install -y time")
@@ -167,15 +174,16 @@ def main() -> None:
         sys.exit("hugo is missing: apt-get install -y hugo (or pass --no-hugo)")
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
+    outputs = (args.outputs or work).resolve()
     content = prepare_content(work, args.posts)
     site = None if args.no_hugo else prepare_hugo(work, content, args.posts)
     results: dict[str, list[tuple[float, float]]] = {}
     for round_number in range(args.rounds):
         if site:
-            hugo_round(site, results)
-        sitegen_round(work, content, False, args.posts + 1 + round_number, results)
+            hugo_round(site, results, outputs)
+        sitegen_round(work, content, False, args.posts + 1 + round_number, results, outputs)
         if not args.no_search_runs:
-            sitegen_round(work, content, True, args.posts + 1 + round_number, results)
+            sitegen_round(work, content, True, args.posts + 1 + round_number, results, outputs)
         print(f"round {round_number + 1}/{args.rounds} done", flush=True)
     print(f"\n{args.posts} posts, {args.rounds} round(s), medians:\n{table(results)}")
 

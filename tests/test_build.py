@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -286,3 +287,54 @@ def test_post_file_named_other_than_its_id_is_refused(tmp_path: Path) -> None:
     (posts / "copy.md").write_text((posts / "2.md").read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(ContentError, match="copy.md: id 2 does not match the file name"):
         build_site(Config(root=tmp_path, search=False))
+
+
+def test_a_post_article_is_shared_by_its_page_its_channel_page_and_the_feed(tmp_path: Path) -> None:
+    make_channel(tmp_path / "content", count=3)
+    theme = Path(__file__).resolve().parents[1] / "sitegen" / "theme" / "templates" / "_post.html"
+    source = theme.read_text(encoding="utf-8")
+    start = source.index("{% macro post_content(")
+    end = source.index("{% endmacro %}", start) + len("{% endmacro %}")
+    custom = (
+        "{% macro post_content(view, section, root) %}"
+        'ARTICLE-{{ view.post.id }} <a href="{{ root }}x/index.html">x</a>{% endmacro %}'
+    )
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "_post.html").write_text(
+        source[:start] + custom + source[end:], encoding="utf-8"
+    )
+    out = build(tmp_path, base_url="https://example.org/arch/")
+    post_page = (out / "novosti" / "4" / "index.html").read_text(encoding="utf-8")
+    channel_page = (out / "novosti" / "index.html").read_text(encoding="utf-8")
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.parse(out / "novosti" / "feed.xml").getroot()
+    entries = "".join(entry.findtext(f"{atom}content") or "" for entry in feed.iter(f"{atom}entry"))
+    # the same rendering, with each page's own way back to the site root
+    assert 'ARTICLE-4 <a href="../../x/index.html">x</a>' in post_page
+    assert 'ARTICLE-4 <a href="../x/index.html">x</a>' in channel_page
+    assert 'ARTICLE-4 <a href="https://example.org/arch/x/index.html">x</a>' in entries
+    assert "ARTICLE-2" in channel_page and "ARTICLE-6" in channel_page
+
+
+def test_pages_render_grouped_so_a_channel_page_comes_right_before_its_posts() -> None:
+    from sitegen.build.pages import Page, render_order
+
+    views = [object() for _ in range(5)]
+    pages = [Page("ch/index.html", "channel.html", {"posts": views[::-1], "page_number": None})]
+    pages += [Page("ch/page/1/index.html", "channel.html", {"posts": views[1::-1], "page_number": 1})]
+    pages += [Page("ch/page/2/index.html", "channel.html", {"posts": views[:1:-1], "page_number": 2})]
+    pages += [Page(f"ch/{i}/index.html", "post.html", {"view": v}) for i, v in enumerate(views)]
+    pages += [Page("404.html", "404.html", {})]
+    order = [page.path for page in render_order(pages)]
+    assert sorted(order) == sorted(page.path for page in pages)
+    assert order == [
+        "ch/index.html",
+        "ch/page/1/index.html",
+        "ch/0/index.html",
+        "ch/1/index.html",
+        "ch/page/2/index.html",
+        "ch/2/index.html",
+        "ch/3/index.html",
+        "ch/4/index.html",
+        "404.html",
+    ]
