@@ -130,6 +130,14 @@ def post_key(version: str, channel: str, name: str, data: bytes) -> str:
     return _digest(channel.encode(), name.encode(), version.encode(), data)
 
 
+def _warm_up() -> None:
+    """Load Markdown and compile its patterns here, before workers fork: they inherit them."""
+    from sitegen.build.markdown import markdown_to_html
+    from sitegen.build.pages import post_texts  # noqa: F401
+
+    markdown_to_html("**warm** ||up|| #tag https://example.org", "c")
+
+
 def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     """Read, parse and render one post file: its key (of the bytes read here) and its cached form."""
     from sitegen.build.markdown import markdown_to_html  # Markdown loads only when a post is new
@@ -294,6 +302,8 @@ class BuildCache:
         loaded = self.posts.load({key for _, key in keys})
         missing = [i for i, (_, key) in enumerate(keys) if key not in loaded]
         work = [(Path(keys[i][0]), channel, self.version) for i in missing]
+        if work:
+            _warm_up()
         done = 0
         for chunk in parallel_map(_parse, work, jobs):
             for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):

@@ -7,9 +7,11 @@ the built-in templates stay reachable as ``!default/<name>`` for ``{% extends %}
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -48,11 +50,20 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,  # one build, one version of each template: no stat of every file per page
     )
-    env.filters["urlpath"] = lambda value: quote(str(value))
+    env.filters["urlpath"] = url_path
     env.filters["compact"] = compact_number
     env.filters["duration"] = format_duration
     env.filters["safe_url"] = safe_url
     return env
+
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote() leaves as it is
+
+
+def url_path(value: Any) -> str:
+    """A path as it goes into a URL: percent-encoded (most paths need nothing)."""
+    text = str(value)
+    return text if _URL_SAFE.fullmatch(text) else quote(text)
 
 
 def safe_url(value: str | None) -> str:
@@ -116,12 +127,16 @@ class Renderer:
             "sections": sections,
             "lang": self.lang,
             "t": self.lang.t,
+            "ui": SimpleNamespace(**self.lang.data["strings"]),  # ui.home: t('home') without a call
             "static": STATIC_DIR,
             "version": __version__,
             "site_title": cfg.title
             or (sections[0].channel.name if len(sections) == 1 else self.lang.t("site_title")),
         }
         self.globals["article"] = self.article
+        # Jinja globals, not render arguments: the macro files then import without context and
+        # Jinja keeps one instance of each for the whole build instead of one per page.
+        self.env.globals.update(self.globals)
         self.env.filters["post_title"] = self.post_title
         self._articles: dict[str, Markup] = {}
         self._post_content: Any = None
@@ -152,7 +167,7 @@ class Renderer:
         html = self._articles.get(view.path)
         if html is None:
             if self._post_content is None:
-                module = self.env.get_template("_post.html").make_module(self.globals)
+                module = self.env.get_template("_post.html").make_module()
                 self._post_content = module.post_content
             html = self._articles[view.path] = self._post_content(view, section, ROOT)
             if len(self._articles) > ARTICLES_KEPT:
@@ -161,7 +176,7 @@ class Renderer:
 
     def render_fragment(self, template: str, root: str, **context: Any) -> str:
         """Render a template outside the page tree (a feed entry); ``root`` prefixes internal links."""
-        out = self.env.get_template(template).render(self.globals, **context, root=root, canonical="")
+        out = self.env.get_template(template).render(**context, root=root, canonical="")
         return out.replace(ROOT, root)
 
     def render(self, page: Page) -> str:
@@ -176,5 +191,5 @@ class Renderer:
             if self.globals["base_url"]
             else ""
         )
-        out = template.render(self.globals, **page.context, page=page, root=root, canonical=absolute)
+        out = template.render(**page.context, page=page, root=root, canonical=absolute)
         return out.replace(ROOT, root)
