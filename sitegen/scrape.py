@@ -32,6 +32,7 @@ from sitegen.telegram.parse import MediaRef, ParsedPage
 
 SCRAPED_IDS = "scraped_ids"  # channel.yml: ranges of message ids read completely, [[first, last], ...]
 MEDIA_MISSING = "media_missing"  # channel.yml: posts whose media could not be downloaded yet
+AVATAR_SOURCE = "avatar_source"  # channel.yml: the address the avatar file came from
 MAX_RETRY_PAGES = 10  # pages re-read per run to fetch media that failed before
 _HOSTS = ("t.me/", "telegram.me/", "telegram.dog/")
 
@@ -269,7 +270,9 @@ class ChannelScrape:
         fresh.username = self.name
         fresh.extra = {**self.channel.extra, **fresh.extra}
         fresh.avatar = _local_file(self.dir, self.channel.avatar)
-        if page.avatar_url and self.downloader is not None:
+        unchanged = fresh.avatar and fresh.extra.get(AVATAR_SOURCE) == page.avatar_url
+        if page.avatar_url and self.downloader is not None and not unchanged:
+            # Telegram gives a new avatar a new address: the same address is the same picture.
             got = self.downloader.fetch(page.avatar_url)
             if isinstance(got, Result):
                 self.result.media_failed += 1
@@ -280,6 +283,7 @@ class ChannelScrape:
                 if write_if_changed(self.dir / relative, data):
                     self.result.media += 1
                 fresh.avatar = relative
+                fresh.extra[AVATAR_SOURCE] = page.avatar_url
         self.channel = fresh
         self._write_channel()
 

@@ -95,6 +95,22 @@ def test_first_run_pages_back_to_the_channel_start(server, tmp_path):
     assert_archive_whole(tmp_path, fake)
 
 
+def test_the_avatar_is_downloaded_again_only_when_its_address_or_file_changes(server, tmp_path):
+    fake = server.fresh(count=20)
+    run(tmp_path, fake)
+    avatars = [key for key in fake.media_requests if "/avatar/" in key]
+    assert len(avatars) == 1
+    avatar = channel_dir(tmp_path) / "media" / "avatar.jpg"
+    assert avatar.read_bytes() == fake.media_sent[avatars[0]]
+    run(tmp_path, fake)  # the page shows the same avatar address: no request
+    assert [key for key in fake.media_requests if "/avatar/" in key] == avatars
+    avatar.unlink()  # the file is gone: fetched again
+    run(tmp_path, fake)
+    assert [key for key in fake.media_requests if "/avatar/" in key] == avatars * 2
+    assert avatar.is_file()
+    assert content.read_channel(channel_dir(tmp_path)).avatar == "media/avatar.jpg"
+
+
 def test_media_are_named_from_post_ids_with_extensions_from_content_type(server, tmp_path):
     fake = server.fresh(count=20)
     result = run(tmp_path, fake)
