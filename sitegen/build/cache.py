@@ -362,8 +362,9 @@ class BuildCache:
             return None
         try:
             made = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
+            output = os.fspath(self.output)
             for path in made:
-                size = (self.output / path).stat().st_size
+                size = os.stat(os.path.join(output, path)).st_size  # strings: pathlib costs more here
                 known = self.pages.get(path)
                 if known is not None and known[1] != size:
                     return None
