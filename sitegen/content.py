@@ -319,13 +319,7 @@ def _scalar(text: str) -> Any:
         ):
             raise _NotSimple
         return inner if first == '"' else inner.replace("''", "'")
-    if (
-        text[0] in _INDICATORS
-        or text[-1] in " :"
-        or ": " in text
-        or " #" in text
-        or not _PLAIN.fullmatch(text)
-    ):
+    if first in _INDICATORS or text[-1] in " :" or ": " in text or " #" in text or not _PLAIN.fullmatch(text):
         raise _NotSimple
     if first not in _RESOLVER.yaml_implicit_resolvers:  # how PyYAML itself rules out other types
         return text

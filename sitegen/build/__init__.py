@@ -1,7 +1,7 @@
 """``sitegen build``: content/ -> output/.
 
 This module is the light front: it decides from hashes alone whether anything changed since the
-last build, so an unchanged site is checked without loading Markdown, Jinja or YAML. The build
+last build, so an unchanged site is checked without loading Markdown or Jinja. The build
 itself, step by step, is in :mod:`sitegen.build.steps`.
 """
 
@@ -41,6 +41,6 @@ def build_site(
     last = None if clean else cache.unchanged(fingerprint)
     if last is not None:  # nothing changed since the last build, and its output is in place
         return dataclasses.replace(last, written=0, removed=0)
-    from sitegen.build.steps import build_changed  # Markdown, Jinja and YAML load only from here
+    from sitegen.build.steps import build_changed  # Markdown and Jinja load only from here
 
     return build_changed(cfg, cache, clean, progress or NoProgress(), jobs or default_jobs(), fingerprint)

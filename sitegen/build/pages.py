@@ -83,19 +83,16 @@ class PostView:
         return "location" if post.location else None
 
     @property
-    def remote_media(self) -> list[MediaView]:
-        """Items never archived that show only as a link (no file, no thumbnail; not a file card)."""
-        return [
+    def media_groups(self) -> tuple[list[MediaView], list[MediaView]]:
+        """The items shown one by one, and those never archived that show only as a link (no file,
+        no thumbnail; not a file card): when there are several, they make one line of their own."""
+        remote = [
             m
             for m in self.media
             if m.state != "local" and not m.thumb_href and m.item.kind not in ("document", "audio", "voice")
         ]
-
-    @property
-    def shown_media(self) -> list[MediaView]:
-        """The items shown one by one: all of them, less the remote ones when several make one line."""
-        remote = self.remote_media
-        return [m for m in self.media if m not in remote] if len(remote) > 1 else self.media
+        shown = [m for m in self.media if m not in remote] if len(remote) > 1 else self.media
+        return shown, remote
 
     @property
     def first_image(self) -> str | None:
