@@ -1,8 +1,8 @@
 """Regenerate the demo archive in content/ from two saved real t.me pages, offline.
 
-    python scripts/make_demo_content.py [--shared ../shared] [--content content]
+    python scripts/make_demo_content.py [--pages tests/data/telegram/pages] [--content content]
 
-The saved pages (../shared/fixtures/telegram/pages/) are served from a local HTTP server and read
+The saved pages (tests/data/telegram/pages/, with their provenance in tests/data/telegram/README.md) are served from a local HTTP server and read
 with ``sitegen scrape --telegram-url http://127.0.0.1:PORT``, exactly as a real scrape would read
 t.me. Telegram's media CDN is not reachable from a saved page, so the scrape runs with
 ``--no-media``: every photo and video is recorded as remote-only (no file, ``url`` pointing at
@@ -57,10 +57,11 @@ def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
 def main() -> int:
     """Serve the saved pages, scrape each channel into content/, print what was made."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared/ folder")
+    pages_dir = REPO / "tests" / "data" / "telegram" / "pages"
+    parser.add_argument("--pages", type=Path, default=pages_dir, help="the folder of saved t.me pages")
     parser.add_argument("--content", type=Path, default=REPO / "content", help="where the archive goes")
     args = parser.parse_args()
-    folder = args.shared / "fixtures" / "telegram" / "pages"
+    folder = args.pages
     pages = {name: (folder / file).read_bytes() for name, file in DEMO_PAGES.items()}
     server = serve(pages)
     url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# shared/ sits beside the repository, here and in CI's clean clone.
-SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+# Real saved t.me pages and Telegram Desktop exports, copied into the repository with their provenance
+# (tests/data/telegram/README.md, tests/data/tdesktop/README.md): a clone needs nothing beside it.
+FIXTURES = REPO / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """The folder of real saved Telegram pages (../shared/fixtures)."""
-    assert SHARED_FIXTURES.is_dir(), f"saved pages not found at {SHARED_FIXTURES}"
-    return SHARED_FIXTURES
+    """The folder of real saved Telegram pages and exports (tests/data: telegram/, tdesktop/)."""
+    return FIXTURES
 
 
 @pytest.fixture(scope="session")

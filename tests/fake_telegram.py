@@ -25,7 +25,7 @@ from werkzeug import Request, Response
 
 from sitegen.config import Config, ScrapeConfig
 
-PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "telegram" / "pages"
+PAGES = Path(__file__).resolve().parent / "data" / "telegram" / "pages"
 SOURCE_PAGE = "court_monitor_tme_s_sudpress53_ru_2026.html"
 SOURCE_NAME = "sudpress53"
 WRAP_START = '<div class="tgme_widget_message_wrap js-widget_message_wrap">'

@@ -49,7 +49,7 @@ from sitegen.model import (
 from sitegen.telegram.parse import PageError, ParsedPage, parse_page
 from sitegen.telegram.text import html_to_markdown
 
-PAGES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "telegram" / "pages"
+PAGES = Path(__file__).resolve().parent / "data" / "telegram" / "pages"
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- 1. Telegram-style HTML -> Markdown ---------------------------------------------------------------
