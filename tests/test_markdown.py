@@ -45,6 +45,20 @@ def test_safe_links_and_bare_urls_are_links() -> None:
     assert '<a href="https://t.me/durov">https://t.me/durov</a>' in html
 
 
+@pytest.mark.parametrize(
+    ("markdown", "after"),
+    [
+        ("see https://t.me/x/107\\\nnext", "<br />"),  # a hard break, as older scrapes wrote it
+        ("> https://t.me/x/107\\\n> next", "<br />"),  # the same inside a quote
+        ("see https://t.me/x/107\\\\\\\nnext", "\\<br />"),  # an escaped backslash, then a break
+    ],
+)
+def test_url_before_a_backslash_line_break_does_not_take_it(markdown: str, after: str) -> None:
+    html = markdown_to_html(markdown)
+    assert f'<a href="https://t.me/x/107">https://t.me/x/107</a>{after}' in html
+    assert "%5C" not in html
+
+
 def test_spoiler_is_a_checkbox_label_that_needs_no_javascript() -> None:
     html = markdown_to_html("before ||secret **bold**|| after")
     assert (

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html as html_lib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from sitegen.build.markdown import markdown_to_html
@@ -166,6 +168,19 @@ def test_plain_url_entity_stays_bare_and_links() -> None:
     markdown = html_to_markdown(fragment)
     assert markdown == "see https://yandex.ru/"
     assert '<a href="https://yandex.ru/">https://yandex.ru/</a>' in markdown_to_html(markdown)
+
+
+@pytest.mark.parametrize("gap", ["", "  "])
+def test_url_before_a_line_break_keeps_its_backslash_out_of_the_link(gap: str) -> None:
+    url = "https://t.me/x/107"
+    fragment = f'see <a href="{url}">{url}</a>{gap}<br/>next line<br/><a href="{url}">{url}</a> end'
+    markdown = html_to_markdown(fragment)
+    # Any CommonMark reader with linkify (not only the build's) reads it back: no "%5C", no "\\".
+    stock = MarkdownIt("commonmark", {"linkify": True}).enable("linkify")
+    for out in (markdown_to_html(markdown), stock.render(markdown)):
+        assert "%5C" not in out and "\\" not in out
+        assert out.count(f'<a href="{url}">{url}</a>') == 2
+        assert "<br />" in out
 
 
 def test_url_with_markdown_characters_is_written_as_a_link() -> None:

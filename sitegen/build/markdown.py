@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.linkify import SCHEME_RE
+from markdown_it.rules_inline.linkify import linkify as _linkify_rule
 
 ROOT = "\ue000"  # replaced per page by "../" * depth; stripped from post text before rendering
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tg", "tel"})
@@ -148,6 +150,34 @@ def _render_spoiler_close(self, tokens, idx, options, env) -> str:  # type: igno
     return "</span></label>"
 
 
+def _linkify_before_break(state: StateInline, silent: bool) -> bool:
+    """markdown-it's linkify rule, leaving out backslashes at the end of the URL.
+
+    Older scrapes wrote a hard line break after a bare URL as a trailing backslash, and linkify
+    takes it into the link (``href="...%5C"``). A URL does not end in a backslash: the backslash
+    goes back to the text, where it is the line break (or an escape) it was written as.
+    """
+    scheme = SCHEME_RE.search(state.pending) if state.pending else None
+    start = state.pos - len(scheme.group(1)) if scheme else state.pos
+    if not _linkify_rule(state, silent):
+        return False
+    src, end = state.src, state.pos
+    url_end = end
+    while url_end > start and src[url_end - 1] in "\\*":
+        url_end -= 1
+    if "\\" not in src[url_end:end]:
+        return True
+    url = src[start:url_end]
+    href = state.md.normalizeLink(url)
+    if "://" not in url or not state.md.validateLink(href):
+        return True  # nothing left worth a link: keep what linkify made
+    state.pos = url_end
+    if not silent:
+        state.tokens[-3].attrs["href"] = href
+        state.tokens[-2].content = state.md.normalizeLinkText(url)
+    return True
+
+
 # linkify-it's pretest (a huge regex, a fifth of the Markdown time) can only pass on text with one of
 # these: a scheme's colon or "//", an e-mail's @, a dot before a TLD or an IP part, "www.",
 # "localhost", "xn--". Checking them first skips it on most text, with the same output.
@@ -162,6 +192,7 @@ def make_parser() -> MarkdownIt:
     md.disable(["image"])  # a post's images come from its media, never from text
     md.validateLink = validate_link  # type: ignore[method-assign]
     md.inline.ruler.at("text", _text_rule)
+    md.inline.ruler.at("linkify", _linkify_before_break)
     md.inline.ruler.before("emphasis", "spoiler", _spoiler_rule)
     md.inline.ruler.before("emphasis", "hashtag", _hashtag_rule)
     md.add_render_rule("spoiler_open", _render_spoiler_open)

@@ -66,9 +66,12 @@ class _Span:
     bare: bool = False  # a link written as the bare URL (linkify makes the same link)
     label: str = ""  # plain label text, for links
     group: int = 0  # the parts of one span split at line breaks share a group
+    angle: bool = False  # a bare URL that ends a line: written as ``<url>``, see _choose_bare_links
 
     def clone(self) -> _Span:
-        return _Span(self.kind, self.url, self.keep, self.bare, self.label, self.group or id(self))
+        return _Span(
+            self.kind, self.url, self.keep, self.bare, self.label, self.group or id(self), self.angle
+        )
 
 
 @dataclass
@@ -518,7 +521,7 @@ def _delimiter(piece: _Piece) -> str:
     assert span is not None
     if span.kind == "link":
         if span.bare:
-            return ""
+            return ("<" if piece.kind == "open" else ">") if span.angle else ""
         return "[" if piece.kind == "open" else f"]({_destination(span.url)})"
     if not span.keep:
         return ""
@@ -548,7 +551,11 @@ _BARE_URL = re.compile(r"^https?://[^\s<>\"']+$")
 
 
 def _choose_bare_links(pieces: list[_Piece]) -> None:
-    """Write a link as its bare URL when the label is the URL and linkify will find exactly it."""
+    """Write a link as its bare URL when the label is the URL and linkify will find exactly it.
+
+    A URL that ends a line is written as an autolink, ``<url>``: the hard break after it is a
+    backslash, which linkify would take into a bare URL (``href="...%5C"``).
+    """
     for i, piece in enumerate(pieces):
         span = piece.span
         if piece.kind != "open" or span is None or span.kind != "link":
@@ -562,6 +569,17 @@ def _choose_bare_links(pieces: list[_Piece]) -> None:
         after = _neighbour(pieces[j + 1 :], last=False)
         if _is_space_or_edge(before) and _is_space_or_edge(after):
             span.bare = True
+            span.angle = _ends_line(pieces[j + 1 :])
+
+
+def _ends_line(pieces: list[_Piece]) -> bool:
+    """Tell whether only blank text lies between here and the next line break."""
+    for p in pieces:
+        if p.kind == "nl":
+            return True
+        if p.kind != "text" or p.text.strip(" \t"):
+            return False
+    return False
 
 
 def _neighbour(pieces: list[_Piece], last: bool) -> str | None:
