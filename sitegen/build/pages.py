@@ -271,18 +271,33 @@ def page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
+def home_start(total: int, per_page: int) -> int:
+    """The index (oldest first) of the oldest post a channel's home shows.
+
+    The home ends where a numbered page starts, so "Older" from it leads to the numbered page right
+    below, and walking "Older" shows every post once: the home is the newest numbered page, joined
+    by the one before when the newest is not full (so it never shows only a post or two).
+    """
+    if total <= per_page:
+        return 0
+    start = (page_count(total, per_page) - 1) * per_page
+    return start - per_page if total - start < per_page else start
+
+
 def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
     """The channel's home (newest posts) and its numbered pages, numbered from the oldest.
 
     Page n holds posts n*per_page-per_page .. n*per_page-1 in oldest-first order, so a full page
-    never changes when new posts arrive: links stay stable and rebuilds rewrite little.
+    never changes when new posts arrive: links stay stable and rebuilds rewrite little. The home
+    shows the newest posts down to the start of a numbered page (:func:`home_start`).
     """
     posts = section.posts
     total = len(posts)
     count = page_count(total, per_page)
     pages = []
-    newest = list(reversed(posts[-per_page:]))
-    older_page = (total - per_page - 1) // per_page + 1 if total > per_page else None
+    first_on_home = home_start(total, per_page)
+    newest = list(reversed(posts[first_on_home:]))
+    older_page = first_on_home // per_page or None
     home = {
         "section": section,
         "posts": newest,
