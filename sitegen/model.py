@@ -153,6 +153,12 @@ class Channel:
     description: str | None = None  # plain text with newlines
     avatar: str | None = None  # local file, relative to the channel folder
     subscribers: int | None = None
+    # The other counters t.me/s shows in the header (rounded there: "1.5K" is kept as 1500).
+    photos: int | None = None
+    videos: int | None = None
+    files: int | None = None
+    links: int | None = None
+    verified: bool = False  # Telegram's verified badge
     scraped_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -175,8 +175,11 @@ def test_channel_file_round_trips_and_defaults_to_folder_name(tmp_path: Path) ->
         description="Пресс-служба\nвторая строка",
         avatar="media/avatar.jpg",
         subscribers=578,
+        photos=1500,
+        links=192,
+        verified=True,
         scraped_at=datetime(2026, 9, 1, 12, 0, tzinfo=UTC),
-        extra={"verified": False},
+        extra={"custom": False},
     )
     content.write_channel(folder, channel)
     assert content.read_channel(folder) == channel

@@ -453,3 +453,28 @@ def test_parse_count_rejects_garbage(text: str) -> None:
 
 def test_parse_duration() -> None:
     assert parse_duration("0:53") == 53 and parse_duration("1:02:03") == 3723 and parse_duration("x") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "counters"),
+    [
+        (P1, (109_000, 19_600, 15_400, 8, 28_600)),
+        (P2, (1, 1, None, 1, 1)),  # singular units at 1; no video counter is printed
+        (P8, (108, 6, None, None, 15)),
+    ],
+)
+def test_channel_header_keeps_every_counter_telegram_shows(
+    telegram_dir: Path, name: str, counters: tuple
+) -> None:
+    channel = page(telegram_dir, name).channel
+    assert (channel.subscribers, channel.photos, channel.videos, channel.files, channel.links) == counters
+    assert channel.verified is False  # no saved page is of a verified channel
+
+
+def test_channel_header_verified_badge(telegram_dir: Path) -> None:
+    """A verified channel's badge sits beside the title (section 3): the flag is kept."""
+    html = read(telegram_dir, P8)
+    marker = '<div class="tgme_channel_info_header_labels">'
+    assert marker in html
+    badged = html.replace(marker, marker + '<i class="verified-icon"></i>', 1)
+    assert parse_page(badged).channel.verified is True

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.bccache
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sitegen import __version__, i18n
-from sitegen.build.markdown import ROOT, validate_link
+from sitegen.build.markdown import HASHTAG, ROOT, make_parser, tag_slug, validate_link
+from sitegen.build.mosaic import album_layout
 from sitegen.build.pages import Page
 from sitegen.config import Config
 
@@ -54,6 +55,8 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     env.filters["compact"] = compact_number
     env.filters["duration"] = format_duration
     env.filters["safe_url"] = safe_url
+    env.globals["album_layout"] = album_layout
+    env.globals["linked_text"] = linked_text
     return env
 
 
@@ -89,6 +92,50 @@ def format_duration(seconds: int | None) -> str:
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+_MENTION_OR_TAG = re.compile(r"(?<![\w@#/])(?:@([A-Za-z][A-Za-z0-9_]{3,31})|#(\w{1,100}))")
+
+
+def linked_text(text: str, channel: str, tags: Any, root: str) -> Markup:
+    """Plain text (a channel's description) as HTML with its links, @names and #tags clickable.
+
+    URLs are found as in posts (linkify), unsafe schemes stay text; ``@name`` opens on Telegram; a
+    hashtag links to its tag page when the channel has one, else to Telegram's search for it.
+    """
+    out: list[str] = []
+    pos = 0
+    for match in make_parser().linkify.match(text) or []:
+        out.append(_mentions_and_tags(text[pos : match.index], channel, tags, root))
+        url = match.url
+        if validate_link(url):
+            out.append(f'<a href="{escape(url)}">{escape(match.text)}</a>')
+        else:
+            out.append(str(escape(match.text)))
+        pos = match.last_index
+    out.append(_mentions_and_tags(text[pos:], channel, tags, root))
+    return Markup("".join(out))
+
+
+def _mentions_and_tags(text: str, channel: str, tags: Any, root: str) -> str:
+    """Escape ``text``, linking @names to Telegram and #tags to the archive's tag pages."""
+    out, pos = [], 0
+    for match in _MENTION_OR_TAG.finditer(text):
+        out.append(str(escape(text[pos : match.start()])))
+        name, tag = match.groups()
+        if name:
+            href = f"https://t.me/{name}"
+        else:
+            slug = tag_slug(tag) if HASHTAG.fullmatch(match.group(0)) else ""
+            href = (
+                f"{root}{channel}/tags/{quote(slug)}/index.html"
+                if slug in tags
+                else (f"https://t.me/s/{channel}?q={quote('#' + tag)}")
+            )
+        out.append(f'<a href="{escape(href)}">{escape(match.group(0))}</a>')
+        pos = match.end()
+    out.append(str(escape(text[pos:])))
+    return "".join(out)
 
 
 class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):

@@ -323,6 +323,17 @@ def _page_slug(root: LexborNode, messages: list[LexborNode]) -> str:
     return ""
 
 
+# The header's counters (section 3): the unit's English word (singular at 1) -> the Channel field.
+_COUNTERS = (
+    ("subscriber", "subscribers"),
+    ("member", "subscribers"),
+    ("photo", "photos"),
+    ("video", "videos"),
+    ("file", "files"),
+    ("link", "links"),
+)
+
+
 def _parse_channel(
     root: LexborNode, slug: str, base: str, messages: list[LexborNode]
 ) -> tuple[Channel, str | None]:
@@ -335,8 +346,11 @@ def _parse_channel(
         channel.description = _text(info.css_first(".tgme_channel_info_description"))
         for counter in info.css(".tgme_channel_info_counter"):
             kind = (_text(counter.css_first(".counter_type")) or "").lower()
-            if kind.startswith("subscriber"):
-                channel.subscribers = parse_count(_text(counter.css_first(".counter_value")))
+            field = next((f for word, f in _COUNTERS if kind.startswith(word)), None)
+            if field:
+                setattr(channel, field, parse_count(_text(counter.css_first(".counter_value"))))
+        # The badge sits in the title or in its labels (section 3); snscrape looks for i.verified-icon.
+        channel.verified = info.css_first(".tgme_channel_info_header [class*=verified]") is not None
         img = info.css_first(".tgme_page_photo_image img[src]")
         avatar = _absolute(img.attributes.get("src") if img is not None else None, base)
     if not channel.title and messages:
