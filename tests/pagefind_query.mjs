@@ -1,5 +1,5 @@
 // Query a built site's Pagefind index from Node, without a browser: node pagefind_query.mjs <site-dir> <query>
-// Prints the results as JSON: [{url, title}]. fetch() is replaced by a reader of the index files on disk.
+// Prints the results as JSON: [{url, title, excerpt}]. fetch() is replaced by a reader of the index files on disk.
 import { readFile } from "node:fs/promises";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import path from "node:path";
@@ -14,4 +14,4 @@ const pagefind = await import(pathToFileURL(path.join(bundle, "pagefind.js")).hr
 await pagefind.options({ basePath: pathToFileURL(bundle + "/").href, baseUrl: "/" });
 const search = await pagefind.search(word);
 const results = await Promise.all(search.results.map((r) => r.data()));
-console.log(JSON.stringify(results.map((r) => ({ url: r.url, title: r.meta.title }))));
+console.log(JSON.stringify(results.map((r) => ({ url: r.url, title: r.meta.title, excerpt: r.excerpt }))));

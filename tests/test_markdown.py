@@ -63,7 +63,7 @@ def test_spoiler_is_a_checkbox_label_that_needs_no_javascript() -> None:
     html = markdown_to_html("before ||secret **bold**|| after")
     assert (
         '<label class="spoiler"><input type="checkbox" class="spoiler-toggle">'
-        '<span class="spoiler-text">secret <strong>bold</strong></span></label>'
+        '<span class="spoiler-text" data-pagefind-ignore>secret <strong>bold</strong></span></label>'
     ) in html
     assert "before" in html and "after" in html
 
@@ -98,11 +98,11 @@ def test_root_marker_in_text_cannot_be_injected() -> None:
 
 def test_spoiler_ending_in_an_escaped_backslash_still_closes() -> None:
     html = markdown_to_html(r"||path C:\\|| after")
-    assert '<span class="spoiler-text">path C:\\</span></label> after' in html
+    assert '<span class="spoiler-text" data-pagefind-ignore>path C:\\</span></label> after' in html
 
 
 def test_spoiler_inside_a_link_is_a_span_not_a_checkbox() -> None:
     html = markdown_to_html("[a ||b|| c](https://example.org)")
     assert (
-        html.strip() == '<p><a href="https://example.org">a <span class="spoiler-in-link">b</span> c</a></p>'
+        html.strip() == '<p><a href="https://example.org">a <span class="spoiler-in-link" data-pagefind-ignore>b</span> c</a></p>'
     )

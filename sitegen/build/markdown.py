@@ -1,6 +1,8 @@
 """Markdown -> HTML for post text: markdown-it-py with raw HTML off and two small plugins.
 
-- ``||spoiler||`` becomes a hidden-until-clicked span that needs no JavaScript (a checkbox in a label).
+- ``||spoiler||`` becomes a hidden-until-clicked span that needs no JavaScript (a checkbox in a label);
+  search indexes leave its text out (``data-pagefind-ignore``), and excerpts show a placeholder
+  (``excerpt.py``).
 - ``#hashtag`` links to the channel's tag page inside the archive.
 
 Links with schemes other than http, https, mailto, tg and tel are dropped (rendered as text).
@@ -140,8 +142,11 @@ def _hashtag_rule(state: StateInline, silent: bool) -> bool:
 
 def _render_spoiler_open(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
     if tokens[idx].meta.get("in_link"):
-        return '<span class="spoiler-in-link">'
-    return '<label class="spoiler"><input type="checkbox" class="spoiler-toggle"><span class="spoiler-text">'
+        return '<span class="spoiler-in-link" data-pagefind-ignore>'
+    return (
+        '<label class="spoiler"><input type="checkbox" class="spoiler-toggle">'
+        '<span class="spoiler-text" data-pagefind-ignore>'
+    )
 
 
 def _render_spoiler_close(self, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ output/; every link a page makes is relative, from :func:`root_of` its path.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,11 +14,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sitegen.build.excerpt import visible_text
 from sitegen.build.load import ChannelSource
 from sitegen.build.markdown import hashtags, markdown_to_html
 from sitegen.model import Channel, Media, Post
 
-_TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 TITLE_LENGTH = 90
 SUMMARY_LENGTH = 220
@@ -145,9 +144,8 @@ def root_of(path: str) -> str:
 
 
 def plain_text(fragment: str) -> str:
-    """The visible text of an HTML fragment, tags removed and entities decoded."""
-    text = _TAG.sub("", fragment.replace("<br />", "\n").replace("</p>", "\n"))
-    return html.unescape(text)
+    """The visible text of an HTML fragment, tags removed and entities decoded, spoilers hidden."""
+    return visible_text(fragment)
 
 
 def post_title(post: Post, body_text: str) -> str:

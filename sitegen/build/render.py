@@ -21,6 +21,7 @@ import jinja2.bccache
 from markupsafe import Markup, escape
 
 from sitegen import __version__, i18n
+from sitegen.build.excerpt import meta_text
 from sitegen.build.markdown import HASHTAG, ROOT, make_parser, tag_slug, validate_link
 from sitegen.build.mosaic import album_layout
 from sitegen.build.pages import Page
@@ -55,6 +56,7 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     env.filters["compact"] = compact_number
     env.filters["duration"] = format_duration
     env.filters["safe_url"] = safe_url
+    env.filters["meta_text"] = meta_filter
     env.globals["album_layout"] = album_layout
     env.globals["linked_text"] = linked_text
     return env
@@ -72,6 +74,13 @@ def url_path(value: Any) -> str:
 def safe_url(value: str | None) -> str:
     """The URL if its scheme is safe to link to (http, https, mailto, tg, tel), else ""."""
     return value if value and validate_link(value) else ""
+
+
+def meta_filter(value: Any) -> Any:
+    """Text for a meta tag with spoiler placeholders dropped (``excerpt.meta_text``); markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(meta_text(str(value)))  # the placeholder and "…" need no escaping
+    return meta_text(str(value))
 
 
 def compact_number(value: int | None) -> str:

@@ -1,0 +1,60 @@
+"""A post's text as plain text for titles, summaries, feeds and search: spoilers stay hidden.
+
+Every surface that shows a post other than its full body (list excerpts, ``<title>``, meta and Open
+Graph tags, the feed's titles and summaries, search records) takes its text from
+:func:`visible_text`, so a ``||spoiler||`` never shows there: it becomes
+:data:`SPOILER_PLACEHOLDER`. Meta tags drop even the placeholder (:func:`meta_text`). Nothing here
+does I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+SPOILER_PLACEHOLDER = "▒▒▒"  # stands for a spoiler's text wherever the post is not shown in full
+# How markdown.py renders a spoiler: raw HTML is off, so post text cannot forge these tags.
+_SPOILER_OPENERS = ('<label class="spoiler"', '<span class="spoiler-in-link"')
+_EDGE = re.compile(r"<(/?)(?:label|span)\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+_PLACEHOLDER_RUN = re.compile(rf"\s*{SPOILER_PLACEHOLDER}(?:\s*{SPOILER_PLACEHOLDER})*\s*")
+
+
+def hide_spoilers(fragment: str) -> str:
+    """Rendered post HTML with each spoiler (its tags and everything inside) replaced by the placeholder."""
+    if 'class="spoiler' not in fragment:
+        return fragment
+    out: list[str] = []
+    stack: list[bool] = []  # the open <label>/<span> elements: True for a spoiler
+    pos = 0
+    for match in _EDGE.finditer(fragment):
+        hidden = any(stack)
+        if not hidden:
+            out.append(fragment[pos : match.start()])
+        pos = match.end()
+        if match.group(1):
+            if stack:
+                stack.pop()
+            continue
+        spoiler = match.group(0).startswith(_SPOILER_OPENERS)
+        if spoiler and not hidden:
+            out.append(SPOILER_PLACEHOLDER)
+        elif not hidden:
+            out.append(match.group(0))
+        stack.append(spoiler)
+    if not any(stack):
+        out.append(fragment[pos:])
+    return "".join(out)
+
+
+def visible_text(fragment: str) -> str:
+    """The text of rendered post HTML without its markup, line breaks kept, spoilers hidden."""
+    fragment = hide_spoilers(fragment).replace("<br />", "\n").replace("</p>", "\n")
+    return html.unescape(_TAG.sub("", fragment))
+
+
+def meta_text(text: str) -> str:
+    """Text for a meta or Open Graph tag: spoiler placeholders become one "…"."""
+    if SPOILER_PLACEHOLDER not in text:
+        return text
+    return _PLACEHOLDER_RUN.sub(" … ", text).strip()
