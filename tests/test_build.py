@@ -103,7 +103,7 @@ def test_month_pages_use_the_configured_time_zone_and_language(tmp_path: Path) -
     out = build(tmp_path, timezone="Asia/Tokyo", language="ru")
     month = out / "novosti" / "2024" / "02" / "index.html"
     html = month.read_text(encoding="utf-8")
-    assert '<html lang="ru">' in html and "Записи за Февраль 2024" in html
+    assert '<html lang="ru">' in html and "Записи за февраль 2024" in html
     assert "11 февраля 2024" in html, "21:00 UTC is the next day in Tokyo"
 
 

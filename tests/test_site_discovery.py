@@ -126,7 +126,7 @@ def test_without_base_url_one_warning_and_no_absolute_files(tmp_path: Path) -> N
     assert doc.css_first("meta[property='og:image']") is None
     assert doc.css_first("meta[property='og:title']").attributes["content"] == "Закат над рекой #фото"
     assert doc.css_first("html").attributes["lang"] == "en"
-    assert "January 18, 2024, 09:00" in doc.css_first(".post-meta time").text()
+    assert "January 18, 2024, 09:00 UTC" in doc.css_first(".post-meta time").text()
 
 
 def test_removing_base_url_removes_the_old_feeds(tmp_path: Path) -> None:

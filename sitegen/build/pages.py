@@ -79,7 +79,7 @@ class PostView:
             return "sticker" if kind.endswith("sticker") else kind
         if post.link_preview and post.link_preview.title:
             return None
-        return "location" if post.location else None
+        return "location" if post.location else "post_n"
 
     @property
     def media_groups(self) -> tuple[list[MediaView], list[MediaView]]:

@@ -212,7 +212,7 @@ class Renderer:
 
     def post_title(self, view: Any) -> str:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""
-        return self.lang.t(view.title_key) if view.title_key else view.title
+        return self.lang.t(view.title_key, n=view.post.id) if view.title_key else view.title
 
     def article(self, view: Any, section: Any) -> Markup:
         """A post's content as ``_post.html``'s ``post_content`` macro renders it, once per post.
