@@ -38,7 +38,7 @@ def test_feed_is_valid_atom_with_the_newest_posts(out: Path) -> None:
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == RICH_POSTS - SERVICE_POSTS
     ids = [e.find(f"{ATOM}id").text for e in entries]
-    assert ids[0] == BASE_URL + "rich_demo/26/" and ids[-1] == BASE_URL + "rich_demo/2/"
+    assert ids[0] == BASE_URL + "rich_demo/27/" and ids[-1] == BASE_URL + "rich_demo/2/"
     assert len(set(ids)) == len(ids)
     for entry in entries:
         for required in ("id", "title", "updated", "content"):

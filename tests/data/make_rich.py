@@ -110,6 +110,7 @@ def rich_posts(ch: Path) -> list[Post]:
     document = media_file(ch, 11, "1.pdf", b"%PDF-1.1\n% sitegen sample document\n%%EOF\n")
     sticker = media_file(ch, 12, "1.png", png(64, 64, (230, 180, 40)))
     preview = media_file(ch, 15, "preview.png", png(100, 52, (70, 70, 140)))
+    album_thumbs = [media_file(ch, 27, f"{i}-thumb.png", png(96, 54, (60, 40 * i, 120))) for i in (1, 2)]
     avatar = media_file(ch, 0, "avatar.png", png(48, 48, (26, 95, 180)))
     assert avatar == "media/0/avatar.png"
 
@@ -259,6 +260,30 @@ def rich_posts(ch: Path) -> list[Post]:
             at(4, 14),
             "Снимок не сохранился в архиве",
             media=[Media("photo", width=800, height=600, url=f"{src}26")],
+        ),
+        # An album of three videos too big for the web preview, as t.me/s shows them (posters and
+        # durations only, the last without a poster), with text under it: captions must stay in the tiles.
+        post(
+            27,
+            at(4, 16),
+            "Три ролика с испытаний: все слишком большие для веб-просмотра, смотрите их в Telegram. "
+            "Первый — общий план, второй — крупно, третий — с дрона.",
+            media=[
+                *(
+                    Media(
+                        "video",
+                        thumb=t,
+                        width=1280,
+                        height=720,
+                        duration=40 + 7 * i,
+                        too_big=True,
+                        url=f"{src}{27 + i}?single",
+                    )
+                    for i, t in enumerate(album_thumbs)
+                ),
+                Media("video", width=720, height=1280, duration=95, too_big=True, url=f"{src}29?single"),
+            ],
+            views=3100,
         ),
     ]
 

@@ -10,12 +10,12 @@ window.addEventListener("DOMContentLoaded", function () {
   var translations = { one_result: host.dataset.oneResult, many_results: host.dataset.manyResults };
   var ui = new PagefindUI({
     element: "#search", showSubResults: false, showImages: false, resetStyles: false, translations: translations,
+    showEmptyFilters: false,
   });
-  // Pagefind's own box is named only by its title; give it the header box's label (axe: label-title-only).
+  // Pagefind's own box is named only by its title; give it the site's label (axe: label-title-only).
   var box = document.querySelector("#search .pagefind-ui__search-input");
-  var label = document.querySelector("label[for=search-q]");
-  if (box && label) {
-    box.setAttribute("aria-label", label.textContent);
+  if (box && host.dataset.label) {
+    box.setAttribute("aria-label", host.dataset.label);
   }
   var query = new URLSearchParams(location.search).get("q");
   if (query) {
