@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Stands for a spoiler's text wherever a post is not shown in full (excerpts, titles, reply blocks).
+SPOILER_PLACEHOLDER = "▒▒▒"
+
 # Kinds of media a post can carry; the content format documents each one.
 MEDIA_KINDS = (
     "photo",
@@ -111,11 +114,14 @@ class ForwardedFrom:
 
 @dataclass
 class ReplyTo:
-    """The post this one replies to."""
+    """The post this one replies to, with what Telegram's reply block shows of it."""
 
     channel: str
     id: int
     url: str | None = None
+    author: str | None = None  # the replied message's author or channel, as the block names it
+    text: str | None = None  # its first line ("Photo", "Video"... for media without text)
+    thumb: str | None = None  # local file of the block's thumbnail, relative to the channel folder
 
 
 @dataclass

@@ -171,6 +171,8 @@ def merge_post(new: Post, old: Post | None, channel_dir: Path) -> Post:
             item.too_big = item.too_big or (before.too_big and not item.file)
     if new.link_preview is not None and old.link_preview is not None and not new.link_preview.image:
         new.link_preview.image = _local_file(channel_dir, old.link_preview.image)
+    if new.reply_to is not None and old.reply_to is not None and not new.reply_to.thumb:
+        new.reply_to.thumb = _local_file(channel_dir, old.reply_to.thumb)
     new.extra = {**old.extra, **new.extra}
     return new
 
@@ -179,6 +181,8 @@ def _target(post: Post, ref: MediaRef) -> tuple[Any, str] | None:
     """The object and attribute a media reference fills in: (media item, "file"), ..."""
     if ref.role == "link_preview_image":
         return (post.link_preview, "image") if post.link_preview is not None else None
+    if ref.role == "reply_thumb":
+        return (post.reply_to, "thumb") if post.reply_to is not None else None
     if ref.media_index is None or not 0 <= ref.media_index < len(post.media):
         return None
     return post.media[ref.media_index], ("thumb" if ref.role == "thumb" else "file")

@@ -342,6 +342,7 @@ def test_media_kinds_are_known(telegram_dir: Path) -> None:
                 "file",
                 "thumb",
                 "link_preview_image",
+                "reply_thumb",
             )
 
 

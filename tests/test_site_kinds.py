@@ -125,11 +125,13 @@ def test_forwarded_header_names_and_links_the_source(out: Path) -> None:
 
 
 def test_reply_links_inside_the_archive_or_to_telegram(out: Path) -> None:
-    inside = article(out, 17).css_first(".post-reply a")
+    inside = article(out, 17).css_first("a.post-reply")
     assert inside.attributes["href"] == "../../rich_demo/2/index.html"
-    assert inside.text().startswith("Добро пожаловать")
-    outside = article(out, 18).css_first(".post-reply a")
+    assert inside.css_first(".reply-author").text() == "Богатый архив"
+    assert inside.css_first(".reply-text").text().startswith("Добро пожаловать")
+    outside = article(out, 18).css_first("a.post-reply")
     assert outside.attributes["href"] == "https://t.me/space_today/80"
+    assert outside.css_first(".reply-author").text() == "@space_today"
 
 
 def test_footer_has_signature_views_edited_and_reactions(out: Path) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 import re
 
-SPOILER_PLACEHOLDER = "▒▒▒"  # stands for a spoiler's text wherever the post is not shown in full
+from sitegen.model import SPOILER_PLACEHOLDER
+
 # How markdown.py renders a spoiler: raw HTML is off, so post text cannot forge these tags.
 _SPOILER_OPENERS = ('<label class="spoiler"', '<span class="spoiler-in-link"')
 _EDGE = re.compile(r"<(/?)(?:label|span)\b[^>]*>")

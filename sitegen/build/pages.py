@@ -63,8 +63,9 @@ class PostView:
     preview_image: str | None = None  # href of the archived link-preview image
     older: PostView | None = None
     newer: PostView | None = None
-    reply_path: str | None = None  # the replied post's page, when it is in the archive
-    reply_title: str | None = None  # and its title
+    reply_view: PostView | None = None  # the replied post, when it is in the archive (archive.py)
+    reply_thumb: str | None = None  # href of the archived thumbnail of the replied post (as scraped)
+    links: tuple[Any, ...] = ()  # what its reply and links to Telegram posts resolve to (archive.py)
     digest: str = ""  # hash of the post file's bytes; with the fields above it makes ``key``
     key: str = ""  # changes whenever anything this view shows changes (set by make_section)
 
@@ -200,6 +201,7 @@ def make_post_view(
     body = body_html if body_html is not None else markdown_to_html(post.text, channel)
     title, summary, tags = texts if texts is not None else post_texts(post, body)
     preview = post.link_preview.image if post.link_preview else None
+    reply_thumb = post.reply_to.thumb if post.reply_to else None
     return PostView(
         post=post,
         html=body,
@@ -210,6 +212,7 @@ def make_post_view(
         local_date=post.date.astimezone(tz),
         media=_media_views(post, channel, source.media_files),
         preview_image=f"{channel}/{preview}" if preview and preview in source.media_files else None,
+        reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in source.media_files else None,
         digest=digest,
     )
 
@@ -220,26 +223,22 @@ def _hash(value: Any) -> str:
 
 
 def view_key(view: PostView) -> str:
-    """The key of what a post shows: its file, which of its media are archived, its reply link."""
+    """The key of what a post shows: its file, which of its media are archived, what its reply and
+    links to other posts resolve to."""
     if not view.digest:
         return ""
     media = [(m.state, m.href, m.thumb_href) for m in view.media]
-    reply = (view.reply_path, view.reply_title)
+    reply = (view.reply_thumb, view.links)
     return _hash((view.digest, view.path, media, view.preview_image, reply, view.local_date))
 
 
 def make_section(source: ChannelSource, views: list[PostView]) -> Section:
-    """Link neighbours and replies, and group a channel's posts by tag and by month."""
-    by_id = {view.post.id: view for view in views}
+    """Link neighbours, and group a channel's posts by tag and by month (replies: archive.py)."""
     tags: dict[str, list[PostView]] = defaultdict(list)
     months: dict[tuple[int, int], list[PostView]] = defaultdict(list)
     for i, view in enumerate(views):
         view.older = views[i - 1] if i else None
         view.newer = views[i + 1] if i + 1 < len(views) else None
-        reply = view.post.reply_to
-        if reply and reply.channel.lower() == source.channel.username.lower() and reply.id in by_id:
-            view.reply_path = by_id[reply.id].path
-            view.reply_title = by_id[reply.id].title
         view.key = view_key(view)
         for tag in view.tags:
             tags[tag].append(view)

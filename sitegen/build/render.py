@@ -21,6 +21,7 @@ import jinja2.bccache
 from markupsafe import Markup, escape
 
 from sitegen import __version__, i18n
+from sitegen.build.archive import Archive
 from sitegen.build.excerpt import meta_text
 from sitegen.build.markdown import HASHTAG, ROOT, make_parser, tag_slug, validate_link
 from sitegen.build.mosaic import album_layout
@@ -190,10 +191,15 @@ class Renderer:
             or (sections[0].channel.name if len(sections) == 1 else self.lang.t("site_title")),
         }
         self.globals["article"] = self.article
+        # Links to Telegram posts the site holds go to their pages (archive.py): looked up when a
+        # page is rendered, never in the cached Markdown, as the posts of the site change.
+        self.archive = Archive(sections)
+        self.globals["archive"] = self.archive
         # Jinja globals, not render arguments: the macro files then import without context and
         # Jinja keeps one instance of each for the whole build instead of one per page.
         self.env.globals.update(self.globals)
         self.env.filters["post_title"] = self.post_title
+        self.env.filters["in_archive"] = self.archive.rewrite
         self._articles: dict[str, Markup] = {}
         self._post_content: Any = None
 

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sitegen.build import BuildReport
+from sitegen.build.archive import link_sections
 from sitegen.build.cache import BuildCache, parallel_map
 from sitegen.build.feeds import discovery_files
 from sitegen.build.load import BuildError, ChannelSource
@@ -25,6 +26,8 @@ def check_media(source: ChannelSource, report: BuildReport) -> None:
         paths = [(m.file, "file") for m in post.media] + [(m.thumb, "thumb") for m in post.media]
         if post.link_preview and post.link_preview.image:
             paths.append((post.link_preview.image, "link preview image"))
+        if post.reply_to and post.reply_to.thumb:
+            paths.append((post.reply_to.thumb, "reply thumbnail"))
         for path, what in paths:
             if not path:
                 continue
@@ -55,6 +58,7 @@ def make_sections(
             views.append(make_post_view(post, source, tz, body, digest, texts))
             progress.advance()
         sections.append(make_section(source, views))
+    link_sections(sections)  # replies and links to posts of any channel of the site
     progress.end()
     return sections
 

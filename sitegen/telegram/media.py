@@ -2,7 +2,8 @@
 
 A download either writes a whole file (atomically) or nothing: the post then keeps an empty
 field and the next run tries again. File names never come from the network:
-``media/<post id>/<n>.<ext>``, ``<n>-thumb.<ext>``, ``preview.<ext>`` and ``media/avatar.<ext>``.
+``media/<post id>/<n>.<ext>``, ``<n>-thumb.<ext>``, ``preview.<ext>``, ``reply.<ext>`` (the thumbnail of
+the replied message) and ``media/avatar.<ext>``.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ class Result:
 
 
 def item_stem(post_id: int, index: int | None, role: str) -> str:
-    """The file name (without extension) of a post's media item, thumbnail or link-preview image."""
+    """The file name (without extension) of a post's media item, thumbnail, link-preview image or
+    the thumbnail of the message it replies to."""
+    if role == "reply_thumb":
+        return f"media/{int(post_id)}/reply"
     if role == "link_preview_image" or index is None:
         return f"media/{int(post_id)}/preview"
     suffix = "-thumb" if role == "thumb" else ""

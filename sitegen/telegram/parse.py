@@ -22,6 +22,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from sitegen.errors import SitegenError
 from sitegen.model import (
+    SPOILER_PLACEHOLDER,
     Button,
     Channel,
     ForwardedFrom,
@@ -59,8 +60,8 @@ class MediaRef:
     """One remote file the scraper should download for a post."""
 
     post_id: int
-    media_index: int | None  # index into post.media; None for the link-preview image
-    role: str  # "file" | "thumb" | "link_preview_image"
+    media_index: int | None  # index into post.media; None for the link-preview image and reply thumbnail
+    role: str  # "file" | "thumb" | "link_preview_image" | "reply_thumb"
     url: str  # absolute remote URL
 
 
@@ -398,9 +399,9 @@ def _parse_message(message: LexborNode, slug: str, post_id: int, base: str) -> t
     texts = _text_nodes(message)
     post.text = "\n\n".join(filter(None, (node_to_markdown(n, base) for n in texts)))
     post.forwarded_from = _forwarded(message, base)
-    post.reply_to = _reply(message)
-    _meta(message, post)
     refs: list[MediaRef] = []
+    post.reply_to = _reply(message, post, refs, base)
+    _meta(message, post)
     _media(message, post, refs, base)
     post.link_preview = _link_preview(message, post, refs, base)
     post.poll = _poll(message)
@@ -459,7 +460,9 @@ def _forwarded(message: LexborNode, base: str) -> ForwardedFrom | None:
     return ForwardedFrom(name=name, url=url, author=author)
 
 
-def _reply(message: LexborNode) -> ReplyTo | None:
+def _reply(message: LexborNode, post: Post, refs: list[MediaRef], base: str) -> ReplyTo | None:
+    """The replied message and what the reply block shows of it (section 6.15): its author, its
+    first line (spoilers hidden) and a thumbnail, which becomes a ``reply_thumb`` ref."""
     node = message.css_first("a.tgme_widget_message_reply[href]")
     if node is None:
         return None
@@ -467,7 +470,15 @@ def _reply(message: LexborNode) -> ReplyTo | None:
     match = _POST_URL.match(href)
     if not match:
         return None
-    return ReplyTo(channel=match.group(1), id=int(match.group(2)), url=href)
+    reply = ReplyTo(channel=match.group(1), id=int(match.group(2)), url=href)
+    reply.author = plain_text(node.css_first(".tgme_widget_message_author_name")) or None
+    quoted = node.css_first(".js-message_reply_text")
+    lines = plain_text(quoted, spoiler=SPOILER_PLACEHOLDER).splitlines()
+    reply.text = next((line.strip() for line in lines if line.strip()), None)
+    thumb = _background(node.css_first(".tgme_widget_message_reply_thumb"), base)
+    if thumb:
+        refs.append(MediaRef(post.id, None, "reply_thumb", thumb))
+    return reply
 
 
 def _meta(message: LexborNode, post: Post) -> None:

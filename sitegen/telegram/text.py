@@ -103,17 +103,20 @@ def node_to_markdown(node: LexborNode, base_url: str = DEFAULT_BASE) -> str:
     return _render_blocks(converter.finish())
 
 
-def plain_text(node: LexborNode | None) -> str:
-    """The visible text of an element: emoji as characters, ``<br>`` as newlines, spaces tidied."""
+def plain_text(node: LexborNode | None, spoiler: str | None = None) -> str:
+    """The visible text of an element: emoji as characters, ``<br>`` as newlines, spaces tidied.
+
+    With ``spoiler``, the text of each ``<tg-spoiler>`` is replaced by it.
+    """
     if node is None:
         return ""
     parts: list[str] = []
-    _collect_plain(node, parts)
+    _collect_plain(node, parts, spoiler)
     lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
     return "\n".join(lines).strip("\n")
 
 
-def _collect_plain(node: LexborNode, parts: list[str]) -> None:
+def _collect_plain(node: LexborNode, parts: list[str], spoiler: str | None = None) -> None:
     for child in children(node):
         if child.is_text_node:
             parts.append(_clean(child.text_content or "").replace("\n", " "))
@@ -121,13 +124,15 @@ def _collect_plain(node: LexborNode, parts: list[str]) -> None:
             tag = child.tag or ""
             if tag == "br":
                 parts.append("\n")
+            elif spoiler is not None and tag == "tg-spoiler":
+                parts.append(spoiler)
             elif _is_emoji(child):
                 parts.append(_emoji_text(child))
             elif tag not in _SKIP_TAGS:
                 block = tag in _BLOCK_TAGS or tag in ("blockquote", "pre")
                 if block:
                     parts.append("\n")
-                _collect_plain(child, parts)
+                _collect_plain(child, parts, spoiler)
                 if block:
                     parts.append("\n")
 

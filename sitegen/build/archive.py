@@ -1,0 +1,106 @@
+"""The site-wide archive: which Telegram posts are in this site, and links to them made local.
+
+A post's text is rendered to HTML once and cached across builds, but which posts the site holds
+changes from build to build. So links to Telegram posts (``t.me/<channel>/<id>`` in every form) are
+pointed at the archived pages when the pages are rendered, through one lookup:
+:meth:`Archive.post`. The templates reach it as ``archive`` and the ``in_archive`` filter.
+
+:func:`link_sections` records, in each post's ``key``, what its links and its reply resolve to,
+so a page is rendered again when a post it links to enters or leaves the archive.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from sitegen.build.markdown import ROOT
+
+if TYPE_CHECKING:
+    from sitegen.build.pages import PostView, Section
+
+# t.me/<channel>/<id>, t.me/s/<channel>/<id>, ?single, ?comment=..., telegram.me, telegram.dog, www.
+_POST_URL = re.compile(
+    r"^https?://(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?([A-Za-z0-9_]{1,64})/(\d{1,12})/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def post_ref(url: str | None) -> tuple[str, int] | None:
+    """The (channel, id) a Telegram post URL points to, in any of its forms; None for anything else."""
+    match = _POST_URL.match(url.strip()) if url else None
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+class Archive:
+    """Every post of the site by channel (case-insensitive, as Telegram usernames are) and id."""
+
+    def __init__(self, sections: list[Section]) -> None:
+        self._posts: dict[tuple[str, int], PostView] = {}
+        self._sections: dict[str, Section] = {}
+        for section in sections:
+            self._sections[section.name.lower()] = section
+            for view in section.posts:
+                self._posts[(section.name.lower(), view.post.id)] = view
+
+    def post(self, channel: str, post_id: int) -> PostView | None:
+        """The archived post ``post_id`` of ``channel``, or None when the site does not have it."""
+        return self._posts.get((channel.lower(), int(post_id)))
+
+    def section(self, channel: str) -> Section | None:
+        """The channel's section, or None when the site does not have the channel."""
+        return self._sections.get(channel.lower())
+
+    def find(self, url: str | None) -> PostView | None:
+        """The archived post a Telegram post URL points to, or None."""
+        ref = post_ref(url)
+        return self.post(*ref) if ref else None
+
+    def href(self, url: str | None) -> str | None:
+        """The archived page of a Telegram post URL (from the site root, after :data:`ROOT`), or None."""
+        view = self.find(url)
+        return f"{ROOT}{view.path}" if view is not None else None
+
+    def rewrite(self, fragment: str) -> Markup:
+        """Post HTML with every link to an archived Telegram post pointed at its page in the site."""
+        if "t.me/" not in fragment and "telegram." not in fragment:
+            return Markup(fragment)
+
+        def local(match: re.Match[str]) -> str:
+            target = self.href(html.unescape(match.group(1)))
+            return f'href="{target}"' if target else match.group(0)
+
+        return Markup(_HREF.sub(local, fragment))
+
+
+def linked_urls(view: PostView) -> list[str]:
+    """The Telegram post URLs a post shows as links: in its text and its forward header."""
+    urls = [html.unescape(href) for href in _HREF.findall(view.html) if post_ref(html.unescape(href))]
+    forwarded = view.post.forwarded_from
+    if forwarded and post_ref(forwarded.url):
+        urls.append(forwarded.url)  # type: ignore[arg-type]
+    return urls
+
+
+def _shown(target: PostView | None) -> Any:
+    """What a link or reply block shows of the post it points to (its page, title and picture)."""
+    return None if target is None else (target.path, target.title, target.title_key, target.first_image)
+
+
+def link_sections(sections: list[Section]) -> Archive:
+    """The site's archive; each post's key also covers what its links and reply resolve to."""
+    from sitegen.build.pages import view_key
+
+    archive = Archive(sections)
+    for section in sections:
+        for view in section.posts:
+            reply = view.post.reply_to
+            view.reply_view = archive.post(reply.channel, reply.id) if reply else None
+            refs = [(url, _shown(archive.find(url))) for url in linked_urls(view)]
+            view.links = (_shown(view.reply_view), tuple(refs))
+            view.key = view_key(view)
+    return archive
