@@ -1,10 +1,14 @@
-"""Check 7: screenshots of the home page and a post page at 360 and 1280 px, light and dark, in
-screenshots/ (git-ignored) for a person to look at; each scheme must really be light or dark."""
+"""Check 7: screenshots of every kind of page (home, channel, a post with an album, a video post, tag,
+month, archive, search with results, 404) at 360 and 1280 px, light and dark, in screenshots/
+(git-ignored) for a person to look at; each scheme must really be light or dark."""
 
 from __future__ import annotations
 
+import time
+from urllib.parse import quote
+
 import pytest
-from browser_site import BuiltSite, post_features, posts_of_each_kind
+from browser_site import BuiltSite, month_and_tag_pages, post_features, posts_of_each_kind, word_of
 from conftest import SCREENSHOTS
 from playwright.sync_api import Browser
 
@@ -32,6 +36,26 @@ def showcase_post(site: BuiltSite) -> str:
     return site.post_path(channel, post.id)
 
 
+def page_kinds(site: BuiltSite) -> list[tuple[str, str]]:
+    """(name, path or URL suffix) of one page of each kind."""
+    channel = next(c for c, posts in site.posts.items() if posts)
+    album = video = None
+    for name, posts in site.posts.items():
+        for post in posts:
+            kinds = {m.kind for m in post.media}
+            if album is None and len(post.media) > 1:
+                album = site.post_path(name, post.id)
+            if video is None and kinds & {"video", "round_video"}:
+                video = site.post_path(name, post.id)
+    found = dict(month_and_tag_pages(site))
+    month, tag = found["month page"], found.get("tag page")
+    word = next(word_of(p) for posts in site.posts.values() for p in posts if "text" in post_features(p))
+    kinds = [("home", "index.html"), ("channel", f"{channel}/index.html"), ("post", showcase_post(site))]
+    kinds += [("album", album), ("video", video), ("month", month), ("tag", tag)]
+    kinds += [("archive", f"{channel}/archive/index.html"), ("search", "search.html?q=" + quote(word))]
+    return [(what, path) for what, path in kinds if path] + [("404", "no-such-page/")]
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_screenshots_of_home_and_post_pages(site: BuiltSite, browser: Browser, scheme: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -40,9 +64,12 @@ def test_screenshots_of_home_and_post_pages(site: BuiltSite, browser: Browser, s
         context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
         page = context.new_page()
         try:
-            for what, path in (("home", "index.html"), ("post", showcase_post(site))):
+            for what, path in page_kinds(site):
                 url = site.url(path)
                 page.goto(url, wait_until="load")
+                if what == "search":
+                    page.wait_for_selector(".pagefind-ui__result", timeout=10_000)
+                    time.sleep(0.3)  # the excerpts fill in after the titles
                 page.evaluate(
                     "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
                 )
