@@ -11,14 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fake_telegram import CDN, LocalServer, media_body, scrape_config
 from selectolax.lexbor import LexborHTMLParser
 
 from sitegen.build import build_site
 from sitegen.build.archive import post_ref
 from sitegen.config import Config
-from sitegen.content import write_channel, write_post
+from sitegen.content import read_post, write_channel, write_post
 from sitegen.model import Channel, ForwardedFrom, Media, Post, ReplyTo
-from sitegen.scrape import merge_post
+from sitegen.scrape import merge_post, scrape_channels
 from sitegen.telegram.media import item_stem
 from sitegen.telegram.parse import parse_page
 
@@ -216,3 +217,29 @@ def test_a_rescrape_keeps_the_downloaded_reply_thumbnail(tmp_path: Path) -> None
     old = post("chan", 5, "Wow", reply_to=ReplyTo("chan", 4, thumb="media/5/reply.jpg"))
     new = post("chan", 5, "Wow", reply_to=ReplyTo("chan", 4, author="Chan", text="The end"))
     assert merge_post(new, old, tmp_path).reply_to.thumb == "media/5/reply.jpg"  # type: ignore[union-attr]
+
+
+def test_a_scrape_downloads_the_reply_thumbnail_under_a_name_from_the_post_id(tmp_path: Path) -> None:
+    server = LocalServer()
+    try:
+        fake = server.fresh(channel="infoscape_test")
+        html = (SNIPPETS / "pages" / "infoscape_test_start_of_channel.html").read_text(encoding="utf-8")
+        html = CDN.sub(f"{fake.base_url}/cdn/page/", html)
+        anchor = '<a class="tgme_widget_message_reply" href="https://t.me/infoscape_test/2" >'
+        assert anchor in html
+        thumb = f"{fake.base_url}/cdn/reply/7.jpg"
+        html = html.replace(
+            anchor,
+            anchor
+            + f'<i class="tgme_widget_message_reply_thumb" style="background-image:url(\'{thumb}\')"></i>',
+        )
+        fake.pages["infoscape_test"] = html
+        summary = scrape_channels(scrape_config(tmp_path, fake), ["infoscape_test"])
+        assert not summary.errors, summary.errors
+    finally:
+        server.stop()
+    folder = tmp_path / "content" / "infoscape_test"
+    reply = read_post(folder / "posts" / "7.md").reply_to
+    assert reply is not None and (reply.author, reply.text) == ("infoscape_test", "простое сообщение")
+    assert reply.thumb == "media/7/reply.jpg"
+    assert (folder / reply.thumb).read_bytes() == media_body("/cdn/reply/7.jpg")[0]
