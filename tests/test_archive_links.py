@@ -18,7 +18,7 @@ from sitegen.build import build_site
 from sitegen.build.archive import post_ref
 from sitegen.config import Config
 from sitegen.content import read_post, write_channel, write_post
-from sitegen.model import Channel, ForwardedFrom, Media, Post, ReplyTo
+from sitegen.model import Button, Channel, ForwardedFrom, LinkPreview, Media, Post, ReplyTo
 from sitegen.scrape import merge_post, scrape_channels
 from sitegen.telegram.media import item_stem
 from sitegen.telegram.parse import parse_page
@@ -60,7 +60,12 @@ def make_site(root: Path) -> None:
     for post_id, reply in replies.items():
         write_post(alpha, post("alpha", post_id, f"Ответ {post_id}", reply_to=reply))
     forwarded = ForwardedFrom(name="Бета", url="https://t.me/beta/50")
-    write_post(alpha, post("alpha", 10, LINKS, forwarded_from=forwarded, source="https://t.me/alpha/10"))
+    preview = LinkPreview(url="https://t.me/alpha/1", site="Telegram", title="Альфа")
+    buttons = [
+        [Button(text="Читать", url="https://t.me/s/beta/50"), Button(text="Сайт", url="https://example.org/")]
+    ]
+    extra = {"forwarded_from": forwarded, "link_preview": preview, "buttons": buttons}
+    write_post(alpha, post("alpha", 10, LINKS, source="https://t.me/alpha/10", **extra))
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +152,9 @@ def test_links_to_archived_posts_point_inside_the_site(out: Path) -> None:
     ]
     forwarded = tree.css_first("article#post-10 .post-forwarded a")
     assert forwarded.attributes["href"] == "../../beta/50/index.html"
+    assert tree.css_first("article#post-10 .lp-title a").attributes["href"] == "../../alpha/1/index.html"
+    buttons = [a.attributes["href"] for a in tree.css("article#post-10 a.button")]
+    assert buttons == ["../../beta/50/index.html", "https://example.org/"]
     original = tree.css_first("article#post-10 a.original")
     assert original.attributes["href"] == "https://t.me/alpha/10"  # the original stays the original
 

@@ -78,12 +78,14 @@ class Archive:
 
 
 def linked_urls(view: PostView) -> list[str]:
-    """The Telegram post URLs a post shows as links: in its text and its forward header."""
-    urls = [html.unescape(href) for href in _HREF.findall(view.html) if post_ref(html.unescape(href))]
-    forwarded = view.post.forwarded_from
-    if forwarded and post_ref(forwarded.url):
-        urls.append(forwarded.url)  # type: ignore[arg-type]
-    return urls
+    """The Telegram post URLs a post shows as links: in its text, forward header, link preview and
+    buttons (what the theme passes through ``in_archive`` and ``archive.href``)."""
+    post = view.post
+    urls = [html.unescape(href) for href in _HREF.findall(view.html)]
+    urls.append(post.forwarded_from.url if post.forwarded_from else None)
+    urls.append(post.link_preview.url if post.link_preview else None)
+    urls += [button.url for row in post.buttons for button in row]
+    return [url for url in urls if url and post_ref(url)]
 
 
 def _shown(target: PostView | None) -> Any:
