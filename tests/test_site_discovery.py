@@ -14,7 +14,7 @@ from tests.site_sample import BASE_URL, build_rich, page, post_page
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-RICH_POSTS = 26
+RICH_POSTS = 27
 SERVICE_POSTS = 2
 
 
@@ -34,7 +34,7 @@ def test_feed_is_valid_atom_with_the_newest_posts(out: Path) -> None:
     assert feed.find(f"{ATOM}title").text == "Богатый архив"
     self_link = feed.find(f"{ATOM}link[@rel='self']")
     assert self_link.attrib["href"] == BASE_URL + "rich_demo/feed.xml"
-    assert feed.find(f"{ATOM}updated").text == "2024-04-14T09:00:00Z"
+    assert feed.find(f"{ATOM}updated").text == "2024-04-16T09:00:00Z"
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == RICH_POSTS - SERVICE_POSTS
     ids = [e.find(f"{ATOM}id").text for e in entries]
