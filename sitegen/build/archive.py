@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup
 
 from sitegen.build.markdown import ROOT
-
-if TYPE_CHECKING:
-    from sitegen.build.pages import PostView, Section
+from sitegen.build.pages import PostView, Section, view_key
 
 # t.me/<channel>/<id>, t.me/s/<channel>/<id>, ?single, ?comment=..., telegram.me, telegram.dog, www.
 _POST_URL = re.compile(
@@ -81,7 +79,7 @@ def linked_urls(view: PostView) -> list[str]:
     """The Telegram post URLs a post shows as links: in its text, forward header, link preview and
     buttons (what the theme passes through ``in_archive`` and ``archive.href``)."""
     post = view.post
-    urls = [html.unescape(href) for href in _HREF.findall(view.html)]
+    urls: list[str | None] = [html.unescape(href) for href in _HREF.findall(view.html)]
     urls.append(post.forwarded_from.url if post.forwarded_from else None)
     urls.append(post.link_preview.url if post.link_preview else None)
     urls += [button.url for row in post.buttons for button in row]
@@ -89,20 +87,18 @@ def linked_urls(view: PostView) -> list[str]:
 
 
 def _shown(target: PostView | None) -> Any:
-    """What a link or reply block shows of the post it points to (its page, title and picture)."""
+    """What a reply block shows of the post it points to (its page, title and picture)."""
     return None if target is None else (target.path, target.title, target.title_key, target.first_image)
 
 
 def link_sections(sections: list[Section]) -> Archive:
     """The site's archive; each post's key also covers what its links and reply resolve to."""
-    from sitegen.build.pages import view_key
-
     archive = Archive(sections)
     for section in sections:
         for view in section.posts:
             reply = view.post.reply_to
             view.reply_view = archive.post(reply.channel, reply.id) if reply else None
-            refs = [(url, _shown(archive.find(url))) for url in linked_urls(view)]
+            refs = [(url, archive.href(url)) for url in linked_urls(view)]
             view.links = (_shown(view.reply_view), tuple(refs))
             view.key = view_key(view)
     return archive
