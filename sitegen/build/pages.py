@@ -149,12 +149,19 @@ def plain_text(fragment: str) -> str:
     return visible_text(fragment)
 
 
+def _shorten(line: str, length: int = TITLE_LENGTH) -> str:
+    """``line`` cut to ``length`` with "…", at the last space when one is near (words stay whole)."""
+    cut = line[: length - 1]
+    space = cut.rfind(" ", length - 30)
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+
+
 def post_title(post: Post, body_text: str) -> str:
     """A title from the post's first line of text, else from its media, poll or service kind."""
     for line in body_text.splitlines():
         line = _SPACES.sub(" ", line).strip()
         if line:
-            return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+            return line if len(line) <= TITLE_LENGTH else _shorten(line)
     if post.poll:
         return post.poll.question
     if post.media:
@@ -169,7 +176,7 @@ def post_title(post: Post, body_text: str) -> str:
 def summarize(body_text: str) -> str:
     """A one-paragraph plain-text excerpt for descriptions and list pages."""
     text = " ".join(body_text.split())
-    return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
+    return text if len(text) <= SUMMARY_LENGTH else _shorten(text, SUMMARY_LENGTH)
 
 
 def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
