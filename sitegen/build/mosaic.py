@@ -18,6 +18,7 @@ from typing import Any
 MIN_RATIO, MAX_RATIO = 0.6, 2.5  # a tile is cropped to at most this tall or this wide
 TARGET_HEIGHT = 0.9  # the album's height, as a share of its width, that reads best
 MAX_PER_ROW = 4
+MAX_ITEMS = 10  # the most items Telegram puts in one album
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,13 @@ def album_rows(ratios: list[float]) -> list[Row]:
     """Split items with these aspect ratios into rows (in order); one row per item when alone."""
     if not ratios:
         return []
-    counts = _best_split(tuple(round(r, 3) for r in ratios))
+    # Telegram groups at most 10 items; a longer list (hand-written content) is laid out 10 at a
+    # time, which also keeps the search over splits small (a few hundred at 10 items).
+    counts = tuple(
+        count
+        for start in range(0, len(ratios), MAX_ITEMS)
+        for count in _best_split(tuple(round(r, 3) for r in ratios[start : start + MAX_ITEMS]))
+    )
     rows, start = [], 0
     for count in counts:
         part = tuple(range(start, start + count))
