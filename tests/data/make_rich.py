@@ -318,6 +318,11 @@ def main() -> None:
             description="Пример канала со всеми видами сообщений.\nДля тестов sitegen.",
             avatar="media/0/avatar.png",
             subscribers=12345,
+            photos=1540,
+            videos=12,
+            files=1,
+            links=3,
+            verified=True,
         ),
     )
     write_channel(second, Channel("second_demo", title="Second demo", description="A small English channel."))
