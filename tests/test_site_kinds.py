@@ -243,3 +243,16 @@ def test_post_page_is_small(out: Path) -> None:
     css = (out / "_static/style.css").stat().st_size
     for path in out.glob("rich_demo/*/index.html"):
         assert path.stat().st_size + css < 30_000, path
+
+
+def test_channel_header_has_badge_counters_linked_description_and_button(out: Path) -> None:
+    header = page(out, "rich_demo/index.html").css_first(".channel-header")
+    badge = header.css_first("h1 svg.verified")
+    assert badge is not None and badge.attributes["aria-label"] == "Подтверждённый канал"
+    counters = [li.text() for li in header.css(".channel-counters li")]
+    assert counters == ["12.3K подписчиков", "27 записей", "1.5K фото", "12 видео", "1 файл", "3 ссылки"]
+    assert header.css_first("a.button-telegram").attributes["href"] == "https://t.me/rich_demo"
+    second = page(out, "second_demo/index.html").css_first(".channel-header")
+    assert second.css_first("svg.verified") is None and second.css_first(".channel-counters li").text() == "3 записи"
+    # numbered pages leave the counters out, so a full page never changes
+    assert page(out, "rich_demo/page/1/index.html").css_first(".channel-counters") is None
