@@ -155,34 +155,30 @@ def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
     return server
 
 
-def main() -> int:
-    """Serve the saved pages, scrape each channel into content/, print what was made."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    pages_dir = REPO / "tests" / "data" / "telegram"
-    parser.add_argument("--pages", type=Path, default=pages_dir, help="the folder of saved t.me pages")
-    parser.add_argument("--content", type=Path, default=REPO / "content", help="where the archive goes")
-    args = parser.parse_args()
-    folder = args.pages
+def make_content(saved: dict[str, Path], content: Path) -> int:
+    """Scrape each channel of ``saved`` (name -> saved page) into ``content`` with stand-in media;
+    the exit code of the first scrape that failed, else 0."""
     pages: dict[str, bytes] = {}
     server = serve(pages)
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    for name, file in DEMO_PAGES.items():
-        page, _ = point_media_here((folder / file).read_text(encoding="utf-8"))
+    for name, file in saved.items():
+        page, _ = point_media_here(file.read_text(encoding="utf-8"))
         pages[name] = page.replace(STANDIN, f"{url}{STANDIN}").encode("utf-8")
-    settings = args.content.parent / ".make-demo.toml"
+    content.mkdir(parents=True, exist_ok=True)
+    settings = content.parent / ".make-demo.toml"
     settings.write_text("[scrape]\ndelay = 0.0\nretries = 1\n", encoding="utf-8")
     try:
         for name, page in pages.items():
-            shutil.rmtree(args.content / name, ignore_errors=True)
+            shutil.rmtree(content / name, ignore_errors=True)
             count = len(parse_page(page.decode("utf-8")).posts)
             command = [sys.executable, "-c", "from sitegen.cli import main; main()", "scrape", name]
-            command += ["--config", str(settings), "--telegram-url", url, "--content", str(args.content)]
+            command += ["--config", str(settings), "--telegram-url", url, "--content", str(content)]
             command += ["--limit", str(count), "--refresh", "0"]
             done = subprocess.run(command, cwd=REPO, check=False)
             if done.returncode:
                 return done.returncode
             # The server's port changes from run to run; the avatar's source address need not.
-            header = args.content / name / "channel.yml"
+            header = content / name / "channel.yml"
             header.write_text(
                 header.read_text(encoding="utf-8").replace(url, "http://127.0.0.1"), encoding="utf-8"
             )
@@ -190,6 +186,16 @@ def main() -> int:
         server.shutdown()
         settings.unlink(missing_ok=True)
     return 0
+
+
+def main() -> int:
+    """Serve the saved pages, scrape each channel into content/, print what was made."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    pages_dir = REPO / "tests" / "data" / "telegram"
+    parser.add_argument("--pages", type=Path, default=pages_dir, help="the folder of saved t.me pages")
+    parser.add_argument("--content", type=Path, default=REPO / "content", help="where the archive goes")
+    args = parser.parse_args()
+    return make_content({name: args.pages / file for name, file in DEMO_PAGES.items()}, args.content)
 
 
 if __name__ == "__main__":

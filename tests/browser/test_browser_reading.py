@@ -9,11 +9,19 @@ Telegram's counters and button; the search page has the body's type, one search 
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from browser_site import REPO, BuiltSite, SiteServer, build_site, post_features
 from playwright.sync_api import Browser, Page
+
+from sitegen.telegram.parse import parse_page
+
+sys.path.insert(0, str(REPO / "scripts"))
+from make_demo_content import make_content  # noqa: E402
 
 WIDTHS = (360, 1280)
 
@@ -74,6 +82,46 @@ TEXT_REPEATS = """() => {
     return [start, start ? body.split(start).length - 1 : 1];
   });
 }"""
+
+
+@pytest.fixture(scope="module")
+def saved_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltSite]:
+    """Every saved real t.me/s page (tests/data/telegram/pages/), scraped the way the demo is (stand-in
+    pictures from a local server, scripts/make_demo_content.py), built and served under /repo/."""
+    root = tmp_path_factory.mktemp("saved")
+    pages: dict[str, tuple[int, Path]] = {}
+    for file in sorted((REPO / "tests" / "data" / "telegram" / "pages").glob("*.html")):
+        parsed = parse_page(file.read_text(encoding="utf-8"))
+        name = parsed.channel.username
+        if len(parsed.posts) > pages.get(name, (0, file))[0]:
+            pages[name] = (len(parsed.posts), file)
+    assert make_content({name: file for name, (_, file) in pages.items()}, root / "content") == 0
+    (root / "sitegen.toml").write_text('language = "ru"\n', encoding="utf-8")
+    (root / "output").mkdir()
+    server = SiteServer(root / "output")
+    site = build_site("saved", root / "content", root / "output", server.base_url, root / "sitegen.toml")
+    server.start()
+    yield site
+    server.stop()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_saved_real_pages_keep_captions_in_their_tiles(
+    saved_site: BuiltSite, browser: Browser, width: int
+) -> None:
+    paths = media_post_pages(saved_site)
+    assert len(paths) > 5, f"only {paths} have albums or videos"
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    problems = []
+    try:
+        for path in paths:
+            open_page(page, saved_site.url(path))
+            problems += [f"{path} at {width}px: {p}" for p in page.evaluate(MEDIA_PROBLEMS)]
+            problems += [f"{path}: {t!r} shown {n} times" for t, n in page.evaluate(TEXT_REPEATS) if n != 1]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
 
 
 def media_post_pages(site: BuiltSite) -> list[str]:
