@@ -28,6 +28,11 @@ _POST_URL = re.compile(
 _HREF = re.compile(r'href="([^"]*)"')
 
 
+def _may_link(text: str) -> bool:
+    """Whether ``text`` can hold a Telegram post URL at all (most posts have none: no scan)."""
+    return "t.me/" in text or "telegram." in text
+
+
 def post_ref(url: str | None) -> tuple[str, int] | None:
     """The (channel, id) a Telegram post URL points to, in any of its forms; None for anything else."""
     match = _POST_URL.match(url.strip()) if url else None
@@ -65,7 +70,7 @@ class Archive:
 
     def rewrite(self, fragment: str) -> Markup:
         """Post HTML with every link to an archived Telegram post pointed at its page in the site."""
-        if "t.me/" not in fragment and "telegram." not in fragment:
+        if not _may_link(fragment):
             return Markup(fragment)
 
         def local(match: re.Match[str]) -> str:
@@ -79,7 +84,9 @@ def linked_urls(view: PostView) -> list[str]:
     """The Telegram post URLs a post shows as links: in its text, forward header, link preview and
     buttons (what the theme passes through ``in_archive`` and ``archive.href``)."""
     post = view.post
-    urls: list[str | None] = [html.unescape(href) for href in _HREF.findall(view.html)]
+    urls: list[str | None] = []
+    if _may_link(view.html):
+        urls += [html.unescape(href) for href in _HREF.findall(view.html)]
     urls.append(post.forwarded_from.url if post.forwarded_from else None)
     urls.append(post.link_preview.url if post.link_preview else None)
     urls += [button.url for row in post.buttons for button in row]
@@ -98,7 +105,9 @@ def link_sections(sections: list[Section]) -> Archive:
         for view in section.posts:
             reply = view.post.reply_to
             view.reply_view = archive.post(reply.channel, reply.id) if reply else None
-            refs = [(url, archive.href(url)) for url in linked_urls(view)]
-            view.links = (_shown(view.reply_view), tuple(refs))
+            refs = tuple((url, archive.href(url)) for url in linked_urls(view))
+            if reply is None and not refs:
+                continue  # nothing to resolve: the key make_section gave it stands
+            view.links = (_shown(view.reply_view), refs)
             view.key = view_key(view)
     return archive
