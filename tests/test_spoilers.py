@@ -13,6 +13,7 @@ from sitegen.build import build_site
 from sitegen.config import Config
 from sitegen.content import write_channel, write_post
 from sitegen.model import Channel, Post
+from sitegen.telegram.parse import parse_page
 from tests.test_site_search import search
 
 SECRETS = ("дворецкий", "гувернантка", "садовник")
@@ -83,3 +84,35 @@ def test_search_neither_finds_nor_shows_the_spoiler(out: Path) -> None:
     assert [r["url"] for r in results] == ["/kino/7/"]
     for result in results:
         assert not any(s in result["excerpt"] + result["title"] for s in SECRETS), result
+
+
+def test_the_spoilers_of_a_saved_real_page_stay_in_their_post_bodies(tmp_path: Path) -> None:
+    page = Path(__file__).resolve().parent / "data" / "telegram" / "pages"
+    source = (page / "enbv2022_tme_s_start_of_channel_ru_2026.html").read_text(encoding="utf-8")
+    parsed = parse_page(source)
+    folder = tmp_path / "content" / parsed.channel.username
+    write_channel(folder, parsed.channel)
+    for post in parsed.posts:
+        write_post(folder, post)
+    build_site(Config(root=tmp_path, language="ru", base_url="https://example.org/", search=False))
+    out = tmp_path / "output"
+    # the words of each spoiler that Telegram's own page shows nowhere else (a spoiler's word may
+    # also be said in the open, in another post or in the channel's description)
+    open_text = re.sub(r"<tg-spoiler>.*?</tg-spoiler>", " ", source, flags=re.S)
+    secrets = {
+        word
+        for post in parsed.posts
+        for spoiler in re.findall(r"\|\|(.+?)\|\|", post.text)
+        for word in re.findall(r"\w{6,}", spoiler)
+        if word not in open_text
+    }
+    assert len(secrets) >= 10  # the page has 13 spoilers
+    reveal = re.compile(r'<label class="spoiler">.*?</label>', re.S)
+    for path in out.rglob("*.html"):
+        outside = reveal.sub("", path.read_text(encoding="utf-8"))
+        leaked = sorted(word for word in secrets if word in outside)
+        assert not leaked, (path.relative_to(out), leaked)
+    feed = ElementTree.parse(out / parsed.channel.username / "feed.xml").getroot()
+    for entry in feed.iter(f"{ATOM}entry"):
+        shown = entry.findtext(f"{ATOM}title", "") + entry.findtext(f"{ATOM}summary", "")
+        assert not [word for word in secrets if word in shown], entry.findtext(f"{ATOM}id")
