@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.build.markdown import ROOT, hashtags, markdown_to_html, tag_slug
+from sitegen.build.markdown import ROOT, hashtags, markdown_to_html, tag_slug, tags_in_html
 
 
 def test_formatting_telegram_uses_renders() -> None:
@@ -82,6 +82,12 @@ def test_hashtags_link_to_the_channel_tag_page() -> None:
     assert f'href="{ROOT}chan/tags/news/index.html"' in html
     assert html.count("hashtag") == 2
     assert hashtags("#анонс and #News, not a#b or #123 #News") == ["анонс", "news"]
+
+
+def test_a_post_is_tagged_with_the_tags_it_links_to() -> None:
+    html = markdown_to_html("#Анонс ||#secret|| `#code` #news #анонс", "chan")
+    assert tags_in_html(html) == ["анонс", "news"]
+    assert "tags/secret" not in html and "tags/code" not in html
 
 
 def test_tag_slugs_are_never_paths() -> None:

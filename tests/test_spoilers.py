@@ -19,11 +19,12 @@ from tests.test_site_search import search
 SECRETS = ("дворецкий", "гувернантка", "садовник")
 TEXT = (
     "Финал сезона: убийца ||дворецкий|| #сериал\n\n"
-    "Подсказка: [ссылка ||гувернантка||](https://example.org/a) и ||**садовник**|| тоже под подозрением."
+    "Подсказка: [ссылка ||гувернантка||](https://example.org/a) и ||**садовник**|| тоже под подозрением.\n\n"
+    "Тег: ||#дворецкий||"
 )
 ATOM = "{http://www.w3.org/2005/Atom}"
 # How a post body shows a spoiler in full: the reveal-on-click span (or the span inside a link).
-_REVEAL = re.compile(r'<span class="spoiler-(?:text|in-link)"[^>]*>(?:<strong>)?\w+(?:</strong>)?</span>')
+_REVEAL = re.compile(r'<span class="spoiler-(?:text|in-link)"[^>]*>(?:<strong>)?#?\w+(?:</strong>)?</span>')
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,12 @@ def test_no_page_shows_a_spoiler_outside_the_post_body(out: Path, path: str) -> 
     outside = _REVEAL.sub("", html)
     for secret in SECRETS:
         assert secret not in outside, (path, secret)
+
+
+def test_a_hashtag_inside_a_spoiler_makes_no_tag_page(out: Path) -> None:
+    assert sorted(p.name for p in (out / "kino/tags").iterdir() if p.is_dir()) == ["сериал"]
+    html = (out / "kino/7/index.html").read_text(encoding="utf-8")
+    assert '<span class="spoiler-text" data-pagefind-ignore>#дворецкий</span>' in html  # text, not a link
 
 
 def test_list_excerpts_show_a_placeholder(out: Path) -> None:

@@ -3,7 +3,7 @@
 - ``||spoiler||`` becomes a hidden-until-clicked span that needs no JavaScript (a checkbox in a label);
   search indexes leave its text out (``data-pagefind-ignore``), and excerpts show a placeholder
   (``excerpt.py``).
-- ``#hashtag`` links to the channel's tag page inside the archive.
+- ``#hashtag`` links to the channel's tag page inside the archive (not inside a spoiler: it stays text).
 
 Links with schemes other than http, https, mailto, tg and tel are dropped (rendered as text).
 Links inside the archive start with :data:`ROOT`, a marker each page replaces by its relative path
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
@@ -56,6 +56,20 @@ def hashtags(text: str) -> list[str]:
         slug = tag_slug(match.group(1))
         if slug and not slug.isdigit():
             seen.setdefault(slug, None)
+    return list(seen)
+
+
+_TAG_LINK = re.compile(r'<a href="[^"]*/tags/([^/"]+)/index\.html" class="hashtag">')
+
+
+def tags_in_html(fragment: str) -> list[str]:
+    """The distinct tag slugs a rendered post links to, in order: what its tag pages list it under.
+
+    A ``#tag`` inside a spoiler or a code span is no link, so no tag page gives it away.
+    """
+    seen: dict[str, None] = {}
+    for match in _TAG_LINK.finditer(fragment):
+        seen.setdefault(unquote(match.group(1)), None)
     return list(seen)
 
 
@@ -111,7 +125,10 @@ def _spoiler_rule(state: StateInline, silent: bool) -> bool:
     # Inside a link a checkbox would be invalid HTML: there the spoiler is a span revealed on hover/focus.
     in_link = getattr(state, "linkLevel", 0) > 0
     state.push("spoiler_open", "span" if in_link else "label", 1).meta = {"in_link": in_link}
+    env = state.env if isinstance(state.env, dict) else {}
+    env["spoiler"] = env.get("spoiler", 0) + 1  # a #tag inside stays text: a tag page would tell it
     state.md.inline.tokenize(state)
+    env["spoiler"] -= 1
     state.push("spoiler_close", "span" if in_link else "label", -1).meta = {"in_link": in_link}
     state.pos, state.posMax = end + 2, old_max
     return True
@@ -126,8 +143,9 @@ def _hashtag_rule(state: StateInline, silent: bool) -> bool:
     if not match:
         return False
     slug = tag_slug(match.group(1))
-    channel = state.env.get("channel") if isinstance(state.env, dict) else None
-    if not slug or slug.isdigit() or not channel:
+    env = state.env if isinstance(state.env, dict) else {}
+    channel = env.get("channel")
+    if not slug or slug.isdigit() or not channel or env.get("spoiler"):
         return False
     if not silent:
         token = state.push("link_open", "a", 1)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sitegen.build.excerpt import visible_text
 from sitegen.build.load import ChannelSource
-from sitegen.build.markdown import hashtags, markdown_to_html
+from sitegen.build.markdown import markdown_to_html, tags_in_html
 from sitegen.model import Channel, Media, Post
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -192,7 +192,7 @@ def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
 def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str]]:
     """A post's title, summary and tags: what the build caches besides its HTML."""
     text = plain_text(body_html)
-    return post_title(post, text), summarize(text), hashtags(post.text)
+    return post_title(post, text), summarize(text), tags_in_html(body_html)
 
 
 def make_post_view(
