@@ -183,6 +183,13 @@ def test_url_before_a_line_break_keeps_its_backslash_out_of_the_link(gap: str) -
         assert "<br />" in out
 
 
+def test_url_at_the_end_of_a_paragraph_stays_bare() -> None:
+    # no backslash follows it, so files scraped before the fix are written again unchanged
+    url = "https://t.me/x/107"
+    assert html_to_markdown(f'see <a href="{url}">{url}</a><br/><br/>next') == f"see {url}\n\nnext"
+    assert html_to_markdown(f'see <a href="{url}">{url}</a>') == f"see {url}"
+
+
 def test_url_with_markdown_characters_is_written_as_a_link() -> None:
     url = "https://example.org/a_(b)*c"
     markdown = html_to_markdown(f'<a href="{url}">{url}</a>')

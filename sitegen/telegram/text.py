@@ -578,12 +578,21 @@ def _choose_bare_links(pieces: list[_Piece]) -> None:
 
 
 def _ends_line(pieces: list[_Piece]) -> bool:
-    """Tell whether only blank text lies between here and the next line break."""
-    for p in pieces:
+    """Tell whether a hard line break (a backslash) follows: only blank text up to a line break,
+    and text after it on the next line (a blank line instead starts a paragraph, with no backslash)."""
+    rest = iter(pieces)
+    for p in rest:
         if p.kind == "nl":
-            return True
+            break
         if p.kind != "text" or p.text.strip(" \t"):
             return False
+    else:
+        return False
+    for p in rest:
+        if p.kind == "nl":
+            return False
+        if p.kind in ("text", "raw", "code") and p.text.strip(" \t"):
+            return True
     return False
 
 
