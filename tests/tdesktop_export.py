@@ -91,6 +91,7 @@ def entities(parts: list[tuple[str, str] | tuple[str, str, dict[str, Any]]]) -> 
 
 def message(
     message_id: int,
+    /,
     parts: list[Any] | str = "",
     kind: str = "message",
     sender: str | None = "Alice",
