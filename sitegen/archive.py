@@ -159,5 +159,6 @@ def _keep_files(post: Post, old: Post, channel_dir: Path) -> None:
             item.file = item.file or local_file(channel_dir, before.file)
             item.thumb = item.thumb or local_file(channel_dir, before.thumb)
             item.too_big = item.too_big or (before.too_big and not item.file)
+            item.url = item.url or before.url
     if post.link_preview is not None and old.link_preview is not None and not post.link_preview.image:
         post.link_preview.image = local_file(channel_dir, old.link_preview.image)

@@ -219,6 +219,7 @@ class ChatImport:
         post.extra[IMPORTED] = True
         merged = merge_post(post, stored, self.dir, source="import")
         for item in merged.media:
+            item.url = item.url or merged.source  # as the scraper does: the item's page on Telegram
             if item.file:
                 item.not_exported = False
         path = content.post_path(self.dir, merged.id)
