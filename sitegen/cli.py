@@ -287,7 +287,7 @@ def import_(
     if export.account and not chats:
         click.echo(f"{export.file} is a whole-account export; pick chats with --chat NAME or --chat ID:")
         for chat in export.chats:
-            click.echo(f"  {chat.label}, {len(chat.messages)} messages")
+            click.echo(f"  {chat.label}, {chat.count} messages")
         return
     progress = Progress()
     results = import_chats(cfg, export, pick_chats(export, chats), channel=channel, progress=progress)

@@ -177,7 +177,7 @@ class ChatImport:
         if self.dir.is_dir():
             remove_temp_files(self.dir)
         self.stored = content.post_ids(self.dir)
-        self.progress.begin(f"{self.chat.name or self.info.channel}", len(self.chat.messages))
+        self.progress.begin(f"{self.chat.name or self.info.channel}", self.chat.count)
         ids: list[int] = []
         last_date = datetime(1970, 1, 1, tzinfo=UTC)
         try:
@@ -199,7 +199,7 @@ class ChatImport:
         return self.result
 
     def _messages(self):  # noqa: ANN202 - a generator of message dicts
-        for message in self.chat.messages:
+        for message in self.chat.messages():
             if message["id"] <= 0:
                 self.result.skipped += 1
                 self.progress.advance(1)

@@ -415,3 +415,22 @@ def test_ctrl_c_is_one_line_and_the_next_run_finishes(tmp_path: Path) -> None:
     assert not list(folder.rglob(TEMP_PREFIX + "*"))
     done = sitegen(tmp_path, str(export))
     assert done.returncode == 0 and "4000 messages" in done.stdout
+
+
+@pytest.mark.parametrize("size", [64, 65, 66, 67, 70, 1000])
+def test_hex_escapes_are_repaired_across_chunk_boundaries(size: int) -> None:
+    import io
+
+    from sitegen.tdesktop import export
+
+    text = '{"a": "' + "y" * 57 + "\\x07 \\\\x07 \\\\\\x1f" + "\\\\" * 40 + '\\x0b end"}'
+    original = export.CHUNK
+    export.CHUNK = size
+    try:
+        stream = export.RepairedJSON(io.BytesIO(b"\xef\xbb\xbf" + text.encode()))
+        parts = []
+        while chunk := stream.read(size):
+            parts.append(chunk)
+    finally:
+        export.CHUNK = original
+    assert json.loads(b"".join(parts)) == {"a": "y" * 57 + "\x07 \\x07 \\\x1f" + "\\" * 40 + "\x0b end"}

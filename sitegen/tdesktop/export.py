@@ -8,35 +8,74 @@ are resolved inside the export folder only: absolute paths, ``..`` and symlinks 
 
 from __future__ import annotations
 
-import json
 import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import ijson
 
 from sitegen.errors import SitegenError
 from sitegen.files import UnsafePathError, safe_relative
 from sitegen.tdesktop.convert import CHAT_TYPES, bare_chat_id
 
 RESULT_FILE = "result.json"
+CHUNK = 1 << 20
 # Telegram Desktop writes control characters as \xNN, which is not JSON (SCHEMA.md section 6).
 _HEX_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
+_UNFINISHED_ESCAPE = re.compile(rb"\\+(?:x[0-9A-Fa-f]{0,2})?\Z")
 
 
 class ExportError(SitegenError):
     """An export that cannot be imported; the message names the file and the problem."""
 
 
+class RepairedJSON:
+    """A binary file read through, with ``\\xNN`` escapes turned into ``\\u00NN`` and a BOM dropped.
+
+    A backslash run cut by a chunk boundary is held back until the next chunk, so the repair is
+    the same as on the whole file.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._held = b""
+        self._start = True
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to about ``size`` repaired bytes; ``b""`` only at the end of the file (or for size 0)."""
+        if size == 0:  # ijson asks for nothing to learn whether the file gives bytes or text
+            return b""
+        while True:
+            chunk = self._raw.read(CHUNK if size is None or size < 0 else max(size, 64))
+            data = self._held + chunk
+            if self._start:
+                self._start = False
+                data = data.removeprefix(b"\xef\xbb\xbf")
+            if not chunk:
+                self._held = b""
+                return _HEX_ESCAPE.sub(rb"\1\\u00\2", data) if b"\\x" in data else data
+            tail = _UNFINISHED_ESCAPE.search(data)
+            cut = tail.start() if tail is not None else len(data)
+            self._held = data[cut:]
+            data = data[:cut]
+            if data:
+                return _HEX_ESCAPE.sub(rb"\1\\u00\2", data) if b"\\x" in data else data
+
+
 @dataclass
 class Chat:
-    """One chat of an export: its header and its messages (as the JSON has them)."""
+    """One chat of an export: its header, how many messages it has, and how to read them again."""
 
     name: str | None
     type: str
     id: int  # as the export wrote it
-    messages: list[dict[str, Any]]
-    index: int = 0  # its place in an account export's list (1-based), 0 for a single-chat export
+    count: int  # messages
+    index: int  # its place in an account export's list (1-based), 0 for a single-chat export
+    reader: Callable[[], Iterator[Any]]  # streams the chat's messages from the file, each time anew
 
     @property
     def bare_id(self) -> int:
@@ -47,6 +86,10 @@ class Chat:
     def label(self) -> str:
         """How a list of chats shows it."""
         return f"{self.name or self.type or 'chat'} (id {self.bare_id}, {self.type or 'unknown type'})"
+
+    def messages(self) -> Iterator[Any]:
+        """The chat's messages, read from the file one by one."""
+        return self.reader()
 
 
 @dataclass
@@ -74,67 +117,111 @@ def find_result(path: Path) -> Path:
     raise ExportError(f"{path}: no such file or folder")
 
 
-def load_json(file: Path) -> Any:
-    """The export's JSON, with Telegram Desktop's ``\\xNN`` escapes repaired."""
+def _json_problem(file: Path, exc: Exception) -> ExportError:
+    """An ExportError for a JSON parse error, in words."""
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    first = str(text).strip().splitlines()[0] if str(text).strip() else "invalid JSON"
+    if "premature EOF" in first:
+        return ExportError(f"{file}: the JSON ends too early: the export is truncated; export it again")
+    if "UTF8" in first:
+        return ExportError(f"{file}: not UTF-8 text; is this a Telegram Desktop export?")
+    return ExportError(
+        f"{file}: not valid JSON ({first.rstrip('.')}); "
+        "is this a Telegram Desktop export in machine-readable JSON?"
+    )
+
+
+@contextmanager
+def _open_json(file: Path) -> Iterator[RepairedJSON]:
     try:
-        data = file.read_bytes()
+        raw = file.open("rb")
     except OSError as exc:
         raise ExportError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    if b"\\x" in data:
-        data = _HEX_ESCAPE.sub(rb"\1\\u00\2", data)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExportError(
-            f"{file}: not UTF-8 text (byte {exc.start}); is this a Telegram Desktop export?"
-        ) from None
-    if not text.strip():
-        raise ExportError(f"{file}: the file is empty; export the chat again")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()) - 1:
-            raise ExportError(
-                f"{file}: the JSON ends too early (line {exc.lineno}): the export is truncated; "
-                "export it again"
-            ) from None
-        raise ExportError(
-            f"{file}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
-            "is this a Telegram Desktop export in machine-readable JSON?"
-        ) from None
-    except RecursionError:
-        raise ExportError(f"{file}: the JSON is nested too deeply to be an export") from None
+    with raw:
+        yield RepairedJSON(raw)
+
+
+def _stream(file: Path, prefix: str) -> Iterator[Any]:
+    """The values at ``prefix`` (an ijson path such as ``messages.item``), parsed one at a time."""
+    with _open_json(file) as stream:
+        try:
+            yield from ijson.items(stream, prefix, use_float=True)
+        except ijson.JSONError as exc:
+            raise _json_problem(file, exc) from None
+
+
+def _header(file: Path) -> tuple[dict[str, Any], str]:
+    """The root object's scalar keys before its list of messages (or of chats), and which list it is.
+
+    Telegram Desktop writes ``name``, ``type`` and ``id`` before ``messages``; reading stops there.
+    """
+    header: dict[str, Any] = {}
+    with _open_json(file) as stream:
+        try:
+            events = ijson.parse(stream, use_float=True)
+            first = next(events, None)
+            if first is None or first[1] != "start_map":
+                raise ExportError(f"{file}: not a Telegram Desktop export (the JSON is not an object)")
+            for prefix, event, value in events:
+                if prefix in ("name", "type", "id") and event in ("string", "number", "null"):
+                    header[prefix] = value
+                elif prefix == "messages" and event != "map_key":
+                    if event != "start_array":
+                        raise ExportError(f"{file}: 'messages' is not a list; unknown export schema")
+                    return header, "messages"
+                elif prefix == "chats.list" and event == "start_array":
+                    return header, "chats"
+        except ijson.JSONError as exc:
+            raise _json_problem(file, exc) from None
+    raise ExportError(
+        f"{file}: not a Telegram Desktop chat export (no 'messages' list); "
+        "export with Telegram Desktop: Export chat history -> Machine-readable JSON"
+    )
 
 
 def read_export(path: Path) -> Export:
-    """Read and check the export at ``path`` (a folder or its result.json)."""
+    """Find and check the export at ``path`` (a folder or its result.json); messages stay on disk."""
     file = find_result(path)
-    data = load_json(file)
-    if not isinstance(data, dict):
-        raise ExportError(f"{file}: not a Telegram Desktop export (the JSON is not an object)")
-    if isinstance(data.get("chats"), dict) and "messages" not in data:
-        chats = []
-        listed = data["chats"].get("list")
-        if not isinstance(listed, list):
-            raise ExportError(f"{file}: 'chats' has no 'list' of chats; unknown export layout")
-        for index, item in enumerate(listed, start=1):
-            chats.append(_chat(file, item, f"chats.list[{index - 1}]", index))
-        if not chats:
-            raise ExportError(f"{file}: the account export holds no chats; tick 'Personal chats' or others")
-        return Export(file.parent, file, chats, account=True)
-    if "messages" not in data:
-        raise ExportError(
-            f"{file}: not a Telegram Desktop chat export (no 'messages' list); "
-            "export with Telegram Desktop: Export chat history -> Machine-readable JSON"
-        )
-    return Export(file.parent, file, [_chat(file, data, "", 0)], account=False)
+    try:
+        if file.stat().st_size == 0:
+            raise ExportError(f"{file}: the file is empty; export the chat again")
+    except OSError as exc:
+        raise ExportError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    header, kind = _header(file)
+    if kind == "messages":
+        chat = _chat(file, header, "", 0, 0, lambda: _stream(file, "messages.item"))
+        return Export(file.parent, file, [chat], account=False)
+    chats = []
+    for index, item in enumerate(_stream(file, "chats.list.item"), start=1):
+        where = f"chats.list[{index - 1}]"
+        if not isinstance(item, dict) or not isinstance(item.get("messages"), list):
+            raise ExportError(f"{file} ({where}): a chat without a list of messages; unknown export schema")
+        count = len(item["messages"])
+        chats.append(_chat(file, item, where, index, count, _chat_reader(file, index)))
+    if not chats:
+        raise ExportError(f"{file}: the account export holds no chats; tick 'Personal chats' or others")
+    return Export(file.parent, file, chats, account=True)
 
 
-def _chat(file: Path, data: Any, where: str, index: int) -> Chat:
-    """One chat object, checked: its type known, its messages a list of messages."""
+def _chat_reader(file: Path, index: int) -> Callable[[], Iterator[Any]]:
+    """Streams the messages of chat ``index`` (1-based) of an account export; one chat in memory."""
+
+    def read() -> Iterator[Any]:
+        for position, item in enumerate(_stream(file, "chats.list.item"), start=1):
+            if position == index:
+                yield from item["messages"]
+                return
+
+    return read
+
+
+def _chat(
+    file: Path, data: dict[str, Any], where: str, index: int, count: int, reader: Callable[[], Iterator[Any]]
+) -> Chat:
+    """One chat's header, checked: its type must be one the format knows."""
     at = f" ({where})" if where else ""
-    if not isinstance(data, dict):
-        raise ExportError(f"{file}{at}: a chat must be an object")
     kind = data.get("type")
     if kind is None:
         kind = ""
@@ -143,25 +230,26 @@ def _chat(file: Path, data: Any, where: str, index: int) -> Chat:
             f"{file}{at}: unknown chat type {kind!r}: this export's schema is newer than sitegen knows; "
             "please report it with the export's Telegram Desktop version"
         )
-    messages = data.get("messages")
-    if not isinstance(messages, list):
-        raise ExportError(f"{file}{at}: 'messages' is not a list; unknown export schema")
     chat_id = data.get("id")
     name = data.get("name")
     return Chat(
         name=name if isinstance(name, str) and name else None,
         type=kind,
         id=chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else 0,
-        messages=messages,
+        count=count,
         index=index,
+        reader=reader,
     )
 
 
-def check_messages(file: Path, chat: Chat) -> None:
-    """Refuse a chat whose messages the importer cannot place: no messages, no id, no date."""
-    if not chat.messages:
-        raise ExportError(f"{file}: the chat {chat.label} has no messages; nothing to import")
-    for position, message in enumerate(chat.messages):
+def check_messages(file: Path, chat: Chat) -> int:
+    """Read the chat's messages once and refuse what the importer cannot place; return how many.
+
+    Refused: no messages, a message without a numeric id, type or date, and JSON that is cut short.
+    """
+    count = 0
+    for position, message in enumerate(chat.messages()):
+        count += 1
         where = f"{file}: messages[{position}]"
         if not isinstance(message, dict):
             raise ExportError(f"{where} is not an object; unknown export schema")
@@ -174,6 +262,10 @@ def check_messages(file: Path, chat: Chat) -> None:
         dated = isinstance(message.get("date"), str) or "date_unixtime" in message
         if not dated and kind != "unsupported":  # unsupported ones carry only id and type
             raise ExportError(f"{where} (id {message_id}) has no 'date'; unknown export schema")
+    if not count:
+        raise ExportError(f"{file}: the chat {chat.label} has no messages; nothing to import")
+    chat.count = count
+    return count
 
 
 def pick_chats(export: Export, wanted: tuple[str, ...]) -> list[Chat]:
