@@ -15,7 +15,7 @@ from sitegen.files import UnsafePathError, safe_relative
 from sitegen.model import Channel, Post
 
 SCRAPED_IDS = "scraped_ids"  # channel.yml: ranges of message ids read completely, [[first, last], ...]
-IMPORTED = "imported"  # a post's front matter: the text and files came from a Telegram Desktop export
+IMPORTED = "imported"  # front matter: made from a Telegram Desktop export; a hash of its message(s)
 AVATAR_STEM = "media/avatar"
 
 
@@ -85,7 +85,7 @@ def load_ranges(channel: Channel, stored: set[int]) -> list[list[int]]:
 
 def is_imported(post: Post | None) -> bool:
     """Whether a stored post's text and files came from a Telegram Desktop export."""
-    return post is not None and post.extra.get(IMPORTED) is True
+    return post is not None and bool(post.extra.get(IMPORTED))
 
 
 def merge_post(new: Post, old: Post | None, channel_dir: Path, source: str = "scrape") -> Post:
@@ -110,9 +110,7 @@ def merge_post(new: Post, old: Post | None, channel_dir: Path, source: str = "sc
     else:
         merged = new
     _keep_files(merged, old, channel_dir)
-    merged.extra = {**old.extra, **new.extra}
-    if is_imported(old) or is_imported(new):
-        merged.extra[IMPORTED] = True
+    merged.extra = {**old.extra, **new.extra}  # an import's hash replaces the stored one
     return merged
 
 

@@ -9,6 +9,8 @@ only when its bytes change, so an interrupted import resumes and a repeated one 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections import Counter
@@ -21,7 +23,7 @@ from sitegen import content
 from sitegen.archive import IMPORTED, SCRAPED_IDS, add_range, item_stem, load_ranges, merge_post
 from sitegen.config import Config
 from sitegen.content import ContentError
-from sitegen.files import atomic_copy, remove_temp_files, write_if_changed
+from sitegen.files import atomic_copy, read_bytes, remove_temp_files, write_if_changed
 from sitegen.model import Channel, Media, Post
 from sitegen.progress import NoProgress, ProgressSink
 from sitegen.tdesktop.convert import (
@@ -35,6 +37,7 @@ from sitegen.tdesktop.convert import (
 )
 from sitegen.tdesktop.export import Chat, Export, ExportError, FileProblem, check_messages, resolve_file
 
+FORMAT = "1"  # bump when the same message converts differently: posts are then converted again
 CHAT_TYPE = "chat_type"  # channel.yml: the export's chat type (private_group, public_channel...)
 CHAT_ID = "chat_id"  # channel.yml: the chat's numeric id
 MAX_WARNINGS = 20  # per kind of problem; the summary counts all of them
@@ -188,15 +191,39 @@ class ChatImport:
                         message["date_unixtime"] = str(int(last_date.timestamp()))
                     else:
                         last_date = date
-                converted = convert_group(group, self.info, self.album_ids)
-                self._store(converted, group)
-                ids.extend(converted.ids)
+                digest = self._digest(group)
+                ids.extend(m["id"] for m in group)
+                if self._unchanged(group, digest):
+                    self.result.unchanged += 1
+                else:
+                    converted = convert_group(group, self.info, self.album_ids)
+                    converted.post.extra[IMPORTED] = digest
+                    self._store(converted, group)
                 self.result.messages += len(group)
                 self.progress.advance(len(group))
         finally:
             self.progress.end()
         self._write_channel(ids)
         return self.result
+
+    def _digest(self, group: list[dict]) -> str:
+        """A short hash of the messages a post is made from, and of how they are converted."""
+        data = json.dumps(group, sort_keys=True, ensure_ascii=False, default=str)
+        settings = f"{FORMAT}|{self.info.channel}|{self.info.type}|{self.info.public}|{self.info.tz}"
+        return hashlib.blake2b(f"{settings}|{data}".encode(), digest_size=8).hexdigest()
+
+    def _unchanged(self, group: list[dict], digest: str) -> bool:
+        """Whether the stored post was made from exactly these messages (then nothing is done)."""
+        post_id = group[0]["id"]
+        for message in group[1:]:
+            self.album_ids[message["id"]] = post_id
+        if post_id not in self.stored:
+            return False
+        try:
+            data = read_bytes(content.post_path(self.dir, post_id))
+        except OSError:
+            return False
+        return f"\n{IMPORTED}: '{digest}'\n".encode() in data or f"\n{IMPORTED}: {digest}\n".encode() in data
 
     def _messages(self):  # noqa: ANN202 - a generator of message dicts
         for message in self.chat.messages():
@@ -216,7 +243,6 @@ class ChatImport:
             self._copy(post, item, ref.index, ref.role, ref.path, mime)
         self.result.unknown.update(converted.unknown_keys)
         stored = self._read_stored(post.id)
-        post.extra[IMPORTED] = True
         merged = merge_post(post, stored, self.dir, source="import")
         for item in merged.media:
             item.url = item.url or merged.source  # as the scraper does: the item's page on Telegram

@@ -7,14 +7,17 @@ exactly the export's text. Kinds: each renders as its own element on the post pa
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tdesktop_export import NOT_INCLUDED, chat, message, write_export
 from test_import import article, build, export_text, sitegen, visible
 
 from sitegen import content
-from sitegen.telegram.text import html_to_markdown
+from sitegen.telegram.text import html_to_markdown, plain_to_markdown
 
 # entity type, its text, extra keys, the HTML t.me shows for it, and a CSS selector it renders to
 ENTITIES = [
@@ -477,3 +480,14 @@ def test_dates_without_an_offset_are_read_in_the_configured_time_zone(tmp_path: 
     assert sitegen(tmp_path, str(write_export(tmp_path / "export", chat([item])))).returncode == 0
     post = content.read_post(tmp_path / "content/made_up/posts/1.md")
     assert post.date.isoformat() == "2021-03-22T17:16:54+03:00"
+
+
+_PLAIN_ALPHABET = list("ab Z09_*`[]()#>-+=.!|~\\<&;:/@'\"\n\t\r\x00\x0b\x0c\x85\xa0") + [
+    "яЖ", "\u2028", "\u202e", "\u200b", "👍", "1.", "&amp;", "http://x.y/a_b", "\ufdd0",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_ALPHABET), max_size=20).map("".join))
+def test_the_plain_text_shortcut_writes_what_the_full_converter_writes(text: str) -> None:
+    assert plain_to_markdown(text) == html_to_markdown(html.escape(text, quote=False).replace("\n", "<br>"))

@@ -69,7 +69,7 @@ def test_a_scrape_after_an_import_updates_counters_and_keeps_the_exports_text_an
     for post_id in range(11, COUNT + 1):  # the newest page was read; older ids count as archived
         post = posts[post_id]
         assert post.text == f"Exported words of post {post_id}"
-        assert post.extra[IMPORTED] is True
+        assert post.extra[IMPORTED]
         assert post.views is not None, post_id
         assert post.source == f"https://t.me/{SOURCE_NAME}/{post_id}"
     assert posts[25].views == 9990 and "EDITED" not in posts[25].text
@@ -118,7 +118,7 @@ def test_merge_rules_keep_files_archived_by_either_source(tmp_path: Path) -> Non
         id=5, date=date, text="web text", views=10, media=[Media(kind="photo", file="media/5/1.jpg")]
     )
     exported = Post(id=5, date=date, text="export text", media=[Media(kind="photo", not_exported=True)])
-    exported.extra[IMPORTED] = True
+    exported.extra[IMPORTED] = "abc"
     merged = merge_post(exported, scraped, folder, source="import")
     assert merged.text == "export text" and merged.views == 10
     assert merged.media[0].file == "media/5/1.jpg"  # the export left it out; the scrape had it
@@ -127,4 +127,4 @@ def test_merge_rules_keep_files_archived_by_either_source(tmp_path: Path) -> Non
     )
     final = merge_post(rescraped, merged, folder, source="scrape")
     assert final.text == "export text" and final.views == 20 and final.edited
-    assert final.media[0].file == "media/5/1.jpg" and final.extra[IMPORTED] is True
+    assert final.media[0].file == "media/5/1.jpg" and final.extra[IMPORTED] == "abc"

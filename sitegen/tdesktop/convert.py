@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sitegen.model import Button, ForwardedFrom, Location, Media, Poll, PollOption, Post, Reaction, ReplyTo
-from sitegen.telegram.text import html_to_markdown
+from sitegen.telegram.text import html_to_markdown, plain_to_markdown
 
 NOT_INCLUDED = "not_included"  # the export left the file out ("File not included", "exceeds maximum size"...)
 PAID_REACTION = "⭐"  # the scraper shows paid (star) reactions with this character too
@@ -238,6 +238,8 @@ def text_markdown(message: dict[str, Any]) -> str:
     parts = text_parts(message)
     if not parts:
         return ""
+    if all(kind == "plain" for kind, _, _ in parts):
+        return plain_to_markdown("".join(text for _, text, _ in parts))
     return markdown_of("".join(entity_html(kind, text, part) for kind, text, part in parts))
 
 
@@ -248,7 +250,7 @@ def markdown_of(fragment: str) -> str:
 
 def plain_markdown(text: str) -> str:
     """Markdown that shows ``text`` as it is."""
-    return markdown_of(_escape(text)) if text else ""
+    return plain_to_markdown(text) if text else ""
 
 
 # --- dates -------------------------------------------------------------------------------------------
