@@ -41,15 +41,16 @@ def export_for(work: Path, messages: int) -> Path:
     return folder
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Run ``command``; its wall time in seconds, peak memory in MB and standard output."""
+def timed(command: list[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Run ``command``; its wall time and CPU time (user + system) in seconds, peak MB and output."""
     started = time.perf_counter()
     run = subprocess.run([TIME, "-v", *command], cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if run.returncode != 0:
         raise SystemExit(f"{command[:4]} failed: {run.stderr[-2000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
-    return elapsed, (int(peak.group(1)) / 1024 if peak else float("nan")), run.stdout
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", run.stderr))
+    return elapsed, cpu, (int(peak.group(1)) / 1024 if peak else float("nan")), run.stdout
 
 
 def main() -> None:
@@ -65,30 +66,35 @@ def main() -> None:
     files = sum(1 for p in export.rglob("*") if p.is_file()) - 1
     print(f"export: {args.messages} messages, result.json {size:.1f} MB, {files} media files")
     sitegen = [sys.executable, "-c", "from sitegen.cli import main; main()", "import", str(export)]
-    results: dict[str, list[tuple[float, float]]] = {"json.load": [], "cold import": [], "no-op import": []}
+    load = [sys.executable, "-c", LOAD_ONLY, str(export / "result.json")]
+    results: dict[str, list[tuple[float, float, float]]] = {
+        "json.load": [],
+        "cold import": [],
+        "no-op import": [],
+    }
     for round_number in range(args.rounds):
         site = args.work / "site"
         shutil.rmtree(site, ignore_errors=True)
         site.mkdir()
-        results["json.load"].append(
-            timed([sys.executable, "-c", LOAD_ONLY, str(export / "result.json")], site)[:2]
-        )
-        seconds, peak, out = timed(sitegen, site)
-        results["cold import"].append((seconds, peak))
+        results["json.load"].append(timed(load, site)[:3])
+        *cold, out = timed(sitegen, site)
+        results["cold import"].append((cold[0], cold[1], cold[2]))
         if round_number == 0:
             print(out.strip())
-        results["no-op import"].append(timed(sitegen, site)[:2])
-    floor = statistics.median(s for s, _ in results["json.load"])
-    heading = f"{'run':14} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MB':>8}"
-    print(f"\n{heading} {'x json.load':>12} {'of target':>10}")
+        results["no-op import"].append(timed(sitegen, site)[:3])
+    floor = statistics.median(cpu for _, cpu, _ in results["json.load"])
+    print(
+        f"\n{'run':14} {'wall s':>8} {'(min-max)':>15} {'CPU s':>7} {'peak MB':>8} {'CPU x json.load':>16}"
+        f" {'wall/60 s':>10} {'peak/500 MB':>12}"
+    )
     for name, runs in results.items():
-        seconds = [s for s, _ in runs]
-        peak = max(m for _, m in runs)
-        median = statistics.median(seconds)
-        target = "" if name == "json.load" else f"{median / TARGET_SECONDS:.0%} / {peak / TARGET_MB:.0%}"
+        wall = [w for w, _, _ in runs]
+        cpu = statistics.median(c for _, c, _ in runs)
+        peak = max(m for _, _, m in runs)
+        median = statistics.median(wall)
         print(
-            f"{name:14} {median:9.2f} {min(seconds):7.2f} {max(seconds):7.2f} {peak:8.0f} "
-            f"{median / floor:12.1f} {target:>10}"
+            f"{name:14} {median:8.2f} {f'({min(wall):.1f}-{max(wall):.1f})':>15} {cpu:7.2f} {peak:8.0f} "
+            f"{cpu / floor:16.1f} {median / TARGET_SECONDS:10.0%} {peak / TARGET_MB:12.0%}"
         )
 
 

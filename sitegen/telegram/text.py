@@ -146,21 +146,23 @@ def _collect_plain(node: LexborNode, parts: list[str]) -> None:
                     parts.append("\n")
 
 
+_SYNTAX = re.compile(r"[\\`*\[\]<|~_&]")
+
+
 def escape_text(text: str) -> str:
     """Backslash-escape the inline Markdown syntax in ``text`` (line starts are handled elsewhere)."""
-    out: list[str] = []
     last = len(text) - 1
-    for i, ch in enumerate(text):
-        if ch in _ALWAYS_ESCAPED:
-            out.append("\\" + ch)
-        elif ch == "_":
+
+    def fix(match: re.Match[str]) -> str:
+        ch, i = match.group(), match.start()
+        if ch == "_":
             inside_word = 0 < i < last and text[i - 1].isalnum() and text[i + 1].isalnum()
-            out.append("_" if inside_word else "\\_")
-        elif ch == "&" and _ENTITY.match(text, i):
-            out.append("\\&")
-        else:
-            out.append(ch)
-    return "".join(out)
+            return "_" if inside_word else "\\_"
+        if ch == "&":
+            return "\\&" if _ENTITY.match(text, i) else "&"
+        return "\\" + ch
+
+    return _SYNTAX.sub(fix, text)
 
 
 # --- helpers on nodes ---------------------------------------------------------------------------
