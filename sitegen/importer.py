@@ -14,9 +14,11 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sitegen import content
@@ -225,7 +227,7 @@ class ChatImport:
             return False
         return f"\n{IMPORTED}: '{digest}'\n".encode() in data or f"\n{IMPORTED}: {digest}\n".encode() in data
 
-    def _messages(self):  # noqa: ANN202 - a generator of message dicts
+    def _messages(self) -> Iterator[dict[str, Any]]:
         for message in self.chat.messages():
             if message["id"] <= 0:
                 self.result.skipped += 1
@@ -236,7 +238,7 @@ class ChatImport:
     def _store(self, converted: Converted, group: list[dict]) -> None:
         """Copy the post's files, merge it with the stored one and write it if it changed."""
         post = converted.post
-        mimes = [m.get("mime_type") for m in group if m.get("file") or m.get("photo")]
+        mimes = [str(m.get("mime_type") or "") for m in group if m.get("file") or m.get("photo")]
         for ref in converted.files:
             item = post.media[ref.index]
             mime = mimes[ref.index] if ref.index < len(mimes) and ref.role == "file" else None

@@ -491,3 +491,48 @@ _PLAIN_ALPHABET = list("ab Z09_*`[]()#>-+=.!|~\\<&;:/@'\"\n\t\r\x00\x0b\x0c\x85\
 @given(st.lists(st.sampled_from(_PLAIN_ALPHABET), max_size=20).map("".join))
 def test_the_plain_text_shortcut_writes_what_the_full_converter_writes(text: str) -> None:
     assert plain_to_markdown(text) == html_to_markdown(html.escape(text, quote=False).replace("\n", "<br>"))
+
+
+# --- odd values never crash the converter ------------------------------------------------------------------
+
+_SMALL_DICTS = st.dictionaries(
+    st.sampled_from(["type", "text", "href", "count", "emoji", "answers", "latitude"]),
+    st.one_of(st.text(max_size=4), st.integers(), st.none(), st.lists(st.integers(), max_size=2)),
+)
+_ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=6),
+    st.sampled_from(["", "(File not included.)", "../x", "photos/a.jpg", "99999999999999999", "message"]),
+    st.lists(st.one_of(st.text(max_size=3), st.integers(), _SMALL_DICTS), max_size=3),
+    _SMALL_DICTS,
+)
+_KEYS = st.sampled_from(
+    (
+        "type date date_unixtime edited from author forwarded_from saved_from reply_to_message_id",
+        "reply_to_peer_id via_bot photo width height file file_name file_size thumbnail media_type",
+        "mime_type duration_seconds performer title text text_entities inline_bot_buttons reactions",
+        "actor action members message_id contact_information location_information place_name",
+        "game_title invoice_information poll information_text paid_stars_amount",
+    )
+).flatmap(lambda line: st.sampled_from(line.split(" ")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(_KEYS, _ODD, max_size=8), min_size=1, max_size=4))
+def test_odd_values_in_any_field_never_crash_the_conversion(messages: list[dict]) -> None:
+    from datetime import UTC
+
+    from sitegen.content import format_post, parse_post
+    from sitegen.tdesktop.convert import ChatInfo, convert_group, group_albums
+
+    for number, item in enumerate(messages, start=1):
+        item["id"] = number
+        item["date_unixtime"] = "1700000000"
+    info = ChatInfo(channel="odd", type="private_group", chat_id=1, public=False, tz=UTC)
+    ids: dict[int, int] = {}
+    for group in group_albums(messages):
+        post = convert_group(group, info, ids).post
+        assert parse_post(format_post(post)).id == post.id

@@ -260,7 +260,10 @@ def message_date(message: dict[str, Any], tz: tzinfo, key: str = "date") -> date
     """When the message was sent: ``date_unixtime`` (UTC), else ``date`` read in the zone ``tz``."""
     unix = message.get(f"{key}_unixtime")
     if isinstance(unix, (str, int)) and not isinstance(unix, bool) and str(unix).isdigit():
-        return datetime.fromtimestamp(int(unix), UTC)
+        try:
+            return datetime.fromtimestamp(int(unix), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
     value = message.get(key)
     if not isinstance(value, str):
         return None
@@ -355,7 +358,8 @@ def _poll(value: Any) -> Poll | None:
     total = _int(value.get("total_voters"))
     poll = Poll(question=str(value.get("question") or ""), voters=total)
     poll.kind = "Closed poll" if value.get("closed") else "Poll"
-    for answer in value.get("answers") or []:
+    answers = value.get("answers")
+    for answer in answers if isinstance(answers, list) else []:
         if not isinstance(answer, dict):
             continue
         voters = _int(answer.get("voters"))
