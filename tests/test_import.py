@@ -317,17 +317,21 @@ def test_files_left_out_or_missing_are_counted_and_shown_as_not_exported(tmp_pat
         message(1, "left out", photo=NOT_INCLUDED, width=10, height=10),
         message(2, "missing", file="files/gone.pdf", file_name="gone.pdf", file_size=2048),
         message(3, "here", file="files/here.pdf", file_name="here.pdf", file_size=4),
+        message(4, "an album left out", when=1_700_000_999, photo=NOT_INCLUDED),
+        message(5, "", when=1_700_000_999, photo=NOT_INCLUDED),
     ]
     write_export(tmp_path / "export", chat(messages), {"files/here.pdf": b"%PDF"})
     run = sitegen(tmp_path, str(tmp_path / "export"))
     assert run.returncode == 0, run.stderr
-    assert "1 media files copied, 2 not exported (1 not included in the export, 1 missing" in run.stdout
+    assert "1 media files copied, 4 not exported (3 not included in the export, 1 missing" in run.stdout
     out = build(tmp_path)
     assert "Not exported" in article(out, "made_up", 1).text()
     missing = article(out, "made_up", 2)
     assert "gone.pdf" in missing.text() and "Not exported" in missing.text()
     here = article(out, "made_up", 3).css_first(".doc-name a")
     assert here.text() == "here.pdf" and here.attributes["href"].endswith("made_up/media/3/1.pdf")
+    album = article(out, "made_up", 4).css_first(".media-group")
+    assert "Photo ×2" in album.text() and "Not exported" in album.text()
 
 
 def test_active_file_types_are_not_served_as_they_are(tmp_path: Path) -> None:
