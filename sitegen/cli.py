@@ -85,6 +85,7 @@ def cli() -> None:
     \b
     sitegen init --channel NAME   start a project: settings, .gitignore, GitHub Pages workflow
     sitegen scrape CHANNEL        read t.me/s/CHANNEL into content/ (Markdown + media)
+    sitegen import EXPORT         read a Telegram Desktop export (JSON) into content/
     sitegen build                 render content/ into a static site in output/
     sitegen serve                 preview the site locally; rebuilds and reloads on changes
     """
@@ -249,6 +250,55 @@ def serve(
         base_path=base_path,
         echo=click.echo,
     )
+
+
+# --- sitegen import (Telegram Desktop exports) -----------------------------------------------------
+
+
+@cli.command("import")
+@config_option
+@content_option
+@click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
+@click.option(
+    "--channel", metavar="NAME", help="Content folder to import into (default: from the chat's name)."
+)
+@click.option(
+    "--chat", "chats", multiple=True, metavar="NAME|ID", help="Whole-account export: the chat(s) to import."
+)
+def import_(
+    config_path: Path | None, content: Path | None, path: Path, channel: str | None, chats: tuple[str, ...]
+) -> None:
+    """Import a Telegram Desktop export (Export chat history -> JSON) into content/.
+
+    PATH is the export folder or its result.json. Private channels, groups, saved messages and
+    every file the export holds become posts in the same format `sitegen scrape` writes; run it
+    again after a new export, or scrape the same public channel: posts merge by message id.
+
+    \b
+    Example:
+      sitegen import ~/Downloads/Telegram\\ Desktop/ChatExport_2024-05-01 --channel durov
+    """
+    from sitegen.importer import import_chats
+    from sitegen.tdesktop.export import pick_chats, read_export
+
+    cfg = get_config(config_path, content=content)
+    started = time.perf_counter()
+    export = read_export(path)
+    if export.account and not chats:
+        click.echo(f"{export.file} is a whole-account export; pick chats with --chat NAME or --chat ID:")
+        for chat in export.chats:
+            click.echo(f"  {chat.label}, {chat.count} messages")
+        return
+    progress = Progress()
+    results = import_chats(cfg, export, pick_chats(export, chats), channel=channel, progress=progress)
+    progress.end()
+    for result in results:
+        for warning in result.warnings:
+            click.echo(f"warning: {result.channel}: {warning}", err=True)
+        if result.unknown:
+            keys = ", ".join(sorted(result.unknown))
+            click.echo(f"warning: {result.channel}: kept unknown message keys as they are: {keys}", err=True)
+        click.echo(f"{result.line()} in {time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:

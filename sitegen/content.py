@@ -441,13 +441,99 @@ def parse_post(text: str) -> Post:
     return post
 
 
+# --- fast front matter writing ---------------------------------------------------------------------
+# PyYAML's pure-Python emitter takes most of the time of writing a post. What sitegen writes is
+# mostly block mappings and lists of plain scalars: those lines are written here directly, and
+# anything else (quotes, | blocks, floats, nulls, empty lists) goes to PyYAML. A plain scalar is
+# written as it is only when the fast reader above reads it back as the same string, which is
+# stricter than PyYAML's own test; a property test holds the two writers to the same bytes.
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+def _plain_text(value: Any) -> str:
+    """A scalar exactly as PyYAML's block emitter writes it, when that is simple; else _NotSimple."""
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return "''"
+        if len(value) > 4000 or value.startswith("...") or "\U0010ffff" in value:
+            raise _NotSimple
+        if _scalar(value) != value:  # (also rules out text YAML would read as a number, bool, date)
+            raise _NotSimple
+        return value
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is datetime:
+        text = value.isoformat()
+        if _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _TIMESTAMP_TAG:
+            raise _NotSimple
+        return text
+    raise _NotSimple
+
+
+def _mapping_lines(mapping: dict[str, Any], indent: int, out: list[str], first: str | None = None) -> None:
+    """Block mapping lines at ``indent``; ``first`` replaces the first line's indent (a "- " item)."""
+    if not mapping:
+        raise _NotSimple
+    pad = " " * indent
+    for i, (key, value) in enumerate(mapping.items()):
+        if type(key) is not str or not _is_key(key):
+            raise _NotSimple
+        lead = first if i == 0 and first is not None else pad
+        if isinstance(value, dict):
+            out.append(f"{lead}{key}:\n")
+            _mapping_lines(value, indent + 2, out)
+        elif isinstance(value, list):
+            out.append(f"{lead}{key}:\n")
+            _sequence_lines(value, indent, out)
+        else:
+            out.append(f"{lead}{key}: {_plain_text(value)}\n")
+
+
+def _sequence_lines(items: list[Any], indent: int, out: list[str], first: str | None = None) -> None:
+    """Block sequence lines with their dashes at ``indent`` (PyYAML's indentless style in mappings)."""
+    if not items:
+        raise _NotSimple
+    pad = " " * indent
+    for i, item in enumerate(items):
+        lead = first if i == 0 and first is not None else pad
+        if isinstance(item, dict):
+            _mapping_lines(item, indent + 2, out, first=lead + "- ")
+        elif isinstance(item, list):
+            _sequence_lines(item, indent + 2, out, first=lead + "- ")
+        else:
+            out.append(f"{lead}- {_plain_text(item)}\n")
+
+
+def fast_dump(data: dict[str, Any]) -> str | None:
+    """Front matter as ``yaml_dump`` writes it, when it is in the simple block style; else None."""
+    out: list[str] = []
+    try:
+        _mapping_lines(data, 0, out)
+    except (_NotSimple, ValueError, OverflowError):
+        return None
+    return "".join(out)
+
+
+def yaml_dump(data: dict[str, Any]) -> str:
+    """Front matter or channel.yml text: the fast writer when it can, PyYAML otherwise (same bytes)."""
+    fast = fast_dump(data)
+    if fast is not None:
+        return fast
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000)
+
+
 def format_post(post: Post) -> str:
     """Render a post as the text of its file: canonical key order, empty values left out."""
     data = to_data(post)
     data = {"id": post.id, "channel": post.channel, "date": post.date, **data}
     if not post.channel:
         del data["channel"]
-    header = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000)
+    header = yaml_dump(data)
     body = post.text + "\n" if post.text else ""
     return FENCE + header + FENCE + body
 
@@ -528,7 +614,7 @@ def parse_channel(text: str, username: str) -> Channel:
 
 def format_channel(channel: Channel) -> str:
     """Render channel.yml's text."""
-    return yaml.dump(to_data(channel), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000)
+    return yaml_dump(to_data(channel))
 
 
 def read_channel(channel_dir: Path) -> Channel:

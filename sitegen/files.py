@@ -65,6 +65,37 @@ def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> N
         raise
 
 
+def atomic_copy(source: Path | str, path: Path | str, durable: bool = True) -> int:
+    """Copy the file ``source`` to ``path`` through a temp file and a rename; return its size.
+
+    The source is opened without following a symlink at its last step (the caller resolved it).
+    """
+    path = os.fspath(path)
+    fd, tmp = _open_temp(os.path.dirname(path) or ".")
+    try:
+        try:
+            src = os.open(source, _OPEN_READ | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                size = 0
+                while chunk := os.read(src, 1 << 20):
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    size += len(chunk)
+            finally:
+                os.close(src)
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return size
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write UTF-8 text atomically (see :func:`atomic_write_bytes`)."""
     atomic_write_bytes(path, text.encode("utf-8"))

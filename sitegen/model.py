@@ -42,6 +42,7 @@ class Media:
     performer: str | None = None  # music performer
     size: str | None = None  # human size as Telegram shows it, e.g. "52.6 KB"
     too_big: bool = False  # Telegram showed "Media is too big": no file, only a link
+    not_exported: bool = False  # a Telegram Desktop export left the file out (or it was missing)
     url: str | None = None  # the item's own page on Telegram (t.me/<ch>/<id>?single)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -134,6 +135,8 @@ class Post:
     text: str = ""
     edited: bool = False
     author: str | None = None
+    sender: str | None = None  # who sent it, in groups and chats (several senders); shown on the post
+    via_bot: str | None = None  # "@bot" for a message sent through an inline bot
     views: int | None = None
     forwarded_from: ForwardedFrom | None = None
     reply_to: ReplyTo | None = None

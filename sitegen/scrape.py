@@ -17,20 +17,29 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sitegen import content
+from sitegen.archive import (
+    AVATAR_STEM,
+    SCRAPED_IDS,
+    add_range,
+    is_imported,
+    item_stem,
+    load_ranges,
+    local_file,
+    merge_post,
+    range_holding,
+)
 from sitegen.config import Config
 from sitegen.content import ContentError
-from sitegen.files import UnsafePathError, remove_temp_files, safe_relative, write_if_changed
+from sitegen.files import remove_temp_files, write_if_changed
 from sitegen.model import Channel, Post
 from sitegen.progress import NoProgress, ProgressSink
 from sitegen.telegram.fetch import PageFetcher, ScrapeError
-from sitegen.telegram.media import AVATAR_STEM, Download, MediaDownloader, Result, item_stem
+from sitegen.telegram.media import Download, MediaDownloader, Result
 from sitegen.telegram.parse import MediaRef, ParsedPage
 
-SCRAPED_IDS = "scraped_ids"  # channel.yml: ranges of message ids read completely, [[first, last], ...]
 MEDIA_MISSING = "media_missing"  # channel.yml: posts whose media could not be downloaded yet
 AVATAR_SOURCE = "avatar_source"  # channel.yml: the address the avatar file came from
 MAX_RETRY_PAGES = 10  # pages re-read per run to fetch media that failed before
@@ -110,71 +119,24 @@ def normalise_channel(text: str) -> str:
     return value.lower()
 
 
-# --- id ranges ------------------------------------------------------------------------------------
-
-
-def add_range(ranges: list[list[int]], first: int, last: int) -> list[list[int]]:
-    """Add the id range ``first..last`` to a list of ranges, merging overlapping and touching ones."""
-    merged: list[list[int]] = []
-    for lo, hi in sorted([*ranges, [first, last]]):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return merged
-
-
-def range_holding(ranges: list[list[int]], post_id: int) -> list[int] | None:
-    """The range that contains ``post_id``, if any."""
-    for lo, hi in ranges:
-        if lo <= post_id <= hi:
-            return [lo, hi]
-    return None
-
-
-def _load_ranges(channel: Channel, stored: set[int]) -> list[list[int]]:
-    """The ranges read before: from channel.yml, or for an archive without them, its first..last post."""
-    value = channel.extra.get(SCRAPED_IDS)
-    if value is None:
-        return [[min(stored), max(stored)]] if stored else []
-    ranges: list[list[int]] = []
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, list) and len(item) == 2 and all(type(x) is int for x in item):
-                ranges = add_range(ranges, min(item), max(item))
-    return ranges
-
-
 # --- merging a fresh post with the stored one ---------------------------------------------------
 
 
-def _local_file(channel_dir: Path, relative: str | None) -> str | None:
-    """``relative`` if it names an existing file inside the channel folder, else None."""
-    if not relative:
-        return None
-    try:
-        path = safe_relative(channel_dir, relative)
-    except UnsafePathError:
-        return None
-    return relative if path.is_file() else None
+def _fits(post: Post, shown: list[str] | None, ref: MediaRef) -> bool:
+    """Whether a media reference of the page fits the stored post (always, unless an export wrote it).
 
-
-def merge_post(new: Post, old: Post | None, channel_dir: Path) -> Post:
-    """Carry the stored post's local media files and unknown keys over to the freshly parsed post."""
-    if old is None:
-        return new
-    for index, item in enumerate(new.media):
-        if index < len(old.media) and old.media[index].kind == item.kind:
-            before = old.media[index]
-            item.file = item.file or _local_file(channel_dir, before.file)
-            item.thumb = item.thumb or _local_file(channel_dir, before.thumb)
-            item.too_big = item.too_big or (before.too_big and not item.file)
-    if new.link_preview is not None and old.link_preview is not None and not new.link_preview.image:
-        new.link_preview.image = _local_file(channel_dir, old.link_preview.image)
-    if new.reply_to is not None and old.reply_to is not None and not new.reply_to.thumb:
-        new.reply_to.thumb = _local_file(channel_dir, old.reply_to.thumb)
-    new.extra = {**old.extra, **new.extra}
-    return new
+    An imported post keeps the export's media list: a download may only fill an item the export
+    left out when Telegram shows the same kind of item at the same position.
+    """
+    if shown is None or ref.role == "link_preview_image":
+        return True
+    index = ref.media_index
+    return (
+        index is not None
+        and index < len(shown)
+        and index < len(post.media)
+        and post.media[index].kind == shown[index]
+    )
 
 
 def _target(post: Post, ref: MediaRef) -> tuple[Any, str] | None:
@@ -263,7 +225,7 @@ class ChannelScrape:
         self.stored = content.post_ids(self.dir)
         old = content.read_channel(self.dir) if self.dir.is_dir() else Channel(username=self.name)
         self.channel = old
-        self.ranges = _load_ranges(old, self.stored)
+        self.ranges = load_ranges(old, self.stored)
         value = old.extra.get(MEDIA_MISSING)
         if isinstance(value, list):
             self.missing = {x for x in value if type(x) is int and x in self.stored}
@@ -273,7 +235,7 @@ class ChannelScrape:
         fresh = copy.copy(page.channel)
         fresh.username = self.name
         fresh.extra = {**self.channel.extra, **fresh.extra}
-        fresh.avatar = _local_file(self.dir, self.channel.avatar)
+        fresh.avatar = local_file(self.dir, self.channel.avatar)
         unchanged = fresh.avatar and fresh.extra.get(AVATAR_SOURCE) == page.avatar_url
         if page.avatar_url and self.downloader is not None and not unchanged:
             # Telegram gives a new avatar a new address: the same address is the same picture.
@@ -338,11 +300,17 @@ class ChannelScrape:
     def _store_posts(self, posts: list[Post], refs: list[MediaRef]) -> None:
         """Merge, download media for and write the given posts."""
         merged: dict[int, Post] = {}
+        kinds: dict[int, list[str]] = {}  # the media kinds Telegram shows, for posts an export wrote
         for post in posts:
             post.channel = self.name
             post.source = post.source or f"https://t.me/{self.name}/{post.id}"
-            merged[post.id] = merge_post(post, self._read_stored(post.id), self.dir)
-        wanted = [r for r in refs if r.post_id in merged]
+            stored = self._read_stored(post.id)
+            if is_imported(stored):
+                kinds[post.id] = [item.kind for item in post.media]
+            merged[post.id] = merge_post(post, stored, self.dir)
+        wanted = [
+            r for r in refs if r.post_id in merged and _fits(merged[r.post_id], kinds.get(r.post_id), r)
+        ]
         self._download(merged, wanted)
         for post in sorted(merged.values(), key=lambda p: p.id):
             for item in post.media:

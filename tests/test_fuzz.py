@@ -24,12 +24,15 @@ from test_text import original_text, rendered_text
 
 from sitegen.build.markdown import markdown_to_html
 from sitegen.content import (
+    _Dumper,
+    fast_dump,
     fast_front_matter,
     format_channel,
     format_post,
     parse_channel,
     parse_post,
     split_front_matter,
+    to_data,
 )
 from sitegen.errors import SitegenError
 from sitegen.model import (
@@ -238,6 +241,38 @@ def _fast_reader_agrees(header: str) -> bool:
 @given(_posts)
 def test_the_fast_front_matter_reader_agrees_with_yaml_on_any_post(post: Post) -> None:
     _fast_reader_agrees(split_front_matter(format_post(post))[0])
+
+
+_WRITER_CHARS = list("ab 9:#-'\"\\.|>&*!%@`?,[]{}~\t") + ["\x85", "\u2028", "👍", "\U0010ffff"]
+
+
+def _pyyaml_text(data: dict) -> str:
+    """What PyYAML's emitter writes for front matter, with sitegen's settings (the reference)."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_posts)
+def test_the_fast_front_matter_writer_agrees_with_yaml_on_any_post(post: Post) -> None:
+    data = {"id": post.id, "channel": post.channel, "date": post.date, **to_data(post)}
+    if not post.channel:
+        del data["channel"]
+    fast = fast_dump(data)
+    if fast is not None:
+        assert fast == _pyyaml_text(data)
+    assert split_front_matter(format_post(post))[0] == _pyyaml_text(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["a", "b_c", "on", "x"]), st.one_of(
+    st.text(alphabet=st.sampled_from(_WRITER_CHARS), max_size=8), st.integers(), st.booleans(),
+    st.lists(st.text(alphabet="ab: -#.", max_size=5), max_size=2),
+), min_size=1))  # fmt: skip
+def test_the_fast_writer_writes_what_yaml_writes_or_leaves_it_to_yaml(data: dict) -> None:
+    fast = fast_dump(data)
+    if fast is not None:
+        assert fast == _pyyaml_text(data)
+        assert yaml.load(fast, Loader=yaml.SafeLoader) == data
 
 
 # YAML-like lines: an indent, list dashes, a key and a value made of pieces YAML may read as

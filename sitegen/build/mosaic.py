@@ -18,6 +18,7 @@ from typing import Any
 MIN_RATIO, MAX_RATIO = 0.6, 2.5  # a tile is cropped to at most this tall or this wide
 TARGET_HEIGHT = 0.9  # the album's height, as a share of its width, that reads best
 MAX_PER_ROW = 4
+MAX_HEIGHT = 1.55  # an album's height over its width, at most (Telegram's 8 x 16:9 album: 1.40)
 MAX_ITEMS = 10  # the most items Telegram puts in one album
 
 
@@ -93,6 +94,7 @@ def _cost(ratios: tuple[float, ...], split: tuple[int, ...]) -> float:
             cost += 0.4  # a lone square or tall item on a row of its own, above or below others
         start += count
     cost += abs(height - TARGET_HEIGHT)
+    cost += 10 * max(0.0, height - MAX_HEIGHT)  # never much taller than wide, as Telegram's albums
     cost += 0.15 * (max(split) - min(split))  # rows of similar sizes
     cost += 0.05 * len(split)  # fewer rows, fewer seams
     if len(split) > 1 and split[0] > split[1]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from sitegen.archive import AVATAR_STEM, item_stem  # noqa: F401  (named here before archive.py)
 from sitegen.config import ScrapeConfig
 from sitegen.files import atomic_write_bytes
 from sitegen.telegram.fetch import (
@@ -98,20 +99,6 @@ class Result:
     path: str | None = None
     size: int = 0
     error: str | None = None
-
-
-def item_stem(post_id: int, index: int | None, role: str) -> str:
-    """The file name (without extension) of a post's media item, thumbnail, link-preview image or
-    the thumbnail of the message it replies to."""
-    if role == "reply_thumb":
-        return f"media/{int(post_id)}/reply"
-    if role == "link_preview_image" or index is None:
-        return f"media/{int(post_id)}/preview"
-    suffix = "-thumb" if role == "thumb" else ""
-    return f"media/{int(post_id)}/{int(index) + 1}{suffix}"
-
-
-AVATAR_STEM = "media/avatar"
 
 
 class MediaDownloader:
