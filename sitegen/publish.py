@@ -4,7 +4,8 @@ GitHub refuses a push of more than 2 GB and any file over 100 MB, and a refused 
 every later run too. So the files that changed are committed in batches of at most
 ``BATCH_BYTES`` (a post's Markdown file and its media always together), each batch is pushed
 before the next one is made, and a file over ``MAX_FILE_BYTES`` is never committed: it is left
-out with a warning (lower ``[scrape] max_media_size``).
+out with a warning (lower ``[scrape] max_media_size``). A run that changed nothing but the
+``scraped_at`` time of channel.yml makes no commit.
 
 The workflow runs ``python -m sitegen.publish content`` in the repository's root; git does the
 work, this module only decides what goes into which commit.
@@ -34,6 +35,7 @@ class Change:
 
     path: str
     size: int  # 0 for a deleted file
+    status: str = "??"  # git's two-letter status: " M" changed, "??" new, " D" deleted
 
 
 @dataclass
@@ -74,8 +76,20 @@ def changed_files(repo: Path, folder: str) -> list[Change]:
         if "R" in status or "C" in status:  # a rename names its source next
             index += 1
         full = repo / path
-        changes.append(Change(path, full.stat().st_size if full.is_file() else 0))
+        changes.append(Change(path, full.stat().st_size if full.is_file() else 0, status))
     return sorted(changes, key=lambda change: change.path)
+
+
+def only_scrape_times(repo: Path, changes: Sequence[Change]) -> bool:
+    """Whether the only change is ``scraped_at`` in channel.yml files: a run that found nothing new.
+
+    Such a run is not worth a commit (one every few hours, for nothing) nor a new build cache.
+    """
+    if not changes or any(c.status != " M" or not c.path.endswith("/channel.yml") for c in changes):
+        return False
+    diff = git(repo, "diff", "--unified=0", "--no-color", "--", *[c.path for c in changes], capture=True)
+    lines = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return all(line[1:].startswith("scraped_at:") for line in lines)
 
 
 def post_key(path: str, folder: str) -> str:
@@ -129,6 +143,9 @@ def publish(
     """Commit what changed under ``folder`` in batches of at most ``limit`` bytes, pushing each."""
     result = PublishResult()
     changes = changed_files(repo, folder)
+    if only_scrape_times(repo, changes):
+        git(repo, "checkout", "--quiet", "--", *[change.path for change in changes])
+        return result
     result.skipped = [change for change in changes if change.size > max_file]
     wanted = [change for change in changes if change.size <= max_file]
     groups = batches(wanted, folder, limit)
