@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = publish(repo, args.folder, args.batch_mb * 1_000_000, args.max_file_mb * 1_000_000)
     except PublishError as exc:
-        print(f"::error title=Commit failed::{exc}", file=sys.stderr)
+        print(f"::error title=Commit failed::{exc}")  # workflow commands are read from stdout
         return 1
     for change in result.skipped:
         print(
