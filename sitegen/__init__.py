@@ -1,3 +1,3 @@
 """sitegen: turn a public Telegram channel into a permanent, fast, searchable static website."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

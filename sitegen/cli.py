@@ -216,7 +216,7 @@ def init(directory: Path, channels: tuple[str, ...], force: bool) -> None:
     click.echo(
         f"Next:\n  {where}sitegen scrape     # read the channel into content/\n"
         "  sitegen serve      # preview at http://127.0.0.1:8000/\n"
-        "Then push to GitHub and set Settings -> Pages -> Source: GitHub Actions (see README)."
+        "To publish: on GitHub set Settings -> Pages -> Source: GitHub Actions, then push (see README)."
     )
 
 

@@ -1,7 +1,9 @@
 """``sitegen init``: a ready project folder — settings, .gitignore, theme note and the GitHub workflow.
 
 The files come from ``sitegen/scaffold/`` inside the package. Nothing that exists is overwritten
-unless the caller says ``force``; the archive in content/ is never touched.
+unless the caller says ``force``; the archive in content/ is never touched (an empty ``.gitkeep``
+is added only when content/ has none, so the folder is in git from the first commit). The workflow
+installs the very release that wrote it (``telegram-sitegen==X.Y.Z``).
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from sitegen import __version__
 from sitegen.config import CONFIG_FILE
 from sitegen.errors import SitegenError
 from sitegen.files import atomic_write_bytes
 
 WORKFLOW_FILE = ".github/workflows/sitegen.yml"
+# sitegen's name on the package index (the import package and the command are both "sitegen").
+DISTRIBUTION = "telegram-sitegen"
+# Keeps content/ in git from the first commit, so the workflow can commit into it even before
+# the first scrape succeeded.
+CONTENT_KEEP = "content/.gitkeep"
 
 # Project file -> the file in sitegen/scaffold/ it is made from (dotfiles are stored without the dot).
 SCAFFOLD: dict[str, str] = {
@@ -63,10 +71,21 @@ def render_config(channels: Sequence[str]) -> str:
     return Template(scaffold_text("sitegen.toml")).substitute(channels=json.dumps(list(channels)))
 
 
+def pip_spec(version: str = __version__) -> str:
+    """What the workflow installs: exactly the release that ran ``init`` (``telegram-sitegen==X.Y.Z``)."""
+    return f"{DISTRIBUTION}=={version}"
+
+
+def render_workflow(spec: str | None = None) -> str:
+    """The GitHub workflow of a new project, installing ``spec`` (default: this release, pinned)."""
+    return scaffold_text("workflows/sitegen.yml").replace("__PIP_SPEC__", spec or pip_spec())
+
+
 def project_files(channels: Sequence[str]) -> dict[str, str]:
     """Every file of a new project (path relative to the project folder -> text)."""
     files = {path: scaffold_text(name) for path, name in SCAFFOLD.items()}
     files[CONFIG_FILE] = render_config(channels)
+    files[WORKFLOW_FILE] = render_workflow()
     return files
 
 
@@ -89,4 +108,7 @@ def init_project(root: Path, channels: Sequence[str], force: bool = False) -> In
         atomic_write_bytes(root / path, text.encode("utf-8"))
         (result.overwritten if path in existing else result.written).append(path)
     (root / "content").mkdir(parents=True, exist_ok=True)
+    keep = root / CONTENT_KEEP
+    if not keep.exists():  # content/ is never touched otherwise
+        keep.touch()
     return result

@@ -18,6 +18,7 @@ from sitegen.build.write import OutputWriter, forget_folders, prepare_output, wr
 from sitegen.config import Config
 from sitegen.files import UnsafePathError, safe_relative
 from sitegen.progress import ProgressSink
+from sitegen.sizes import size_warnings
 
 
 def check_media(source: ChannelSource, report: BuildReport) -> None:
@@ -182,5 +183,6 @@ def build_changed(
     report.written = writer.written
     if cache.warning:
         report.warnings.append(cache.warning)
+    report.warnings.extend(size_warnings(cfg.content_dir, cfg.output_dir))  # near GitHub's 1 GB
     cache.save_state(fingerprint, report)
     return report

@@ -3,7 +3,7 @@
 ``parse_page`` takes the HTML of a channel page (or of a single-post embed page) and returns the channel
 header, the posts in ascending id order, the remote files to download and the id to ask for next. It does
 no I/O: the scraper fetches pages and media, this module only reads markup. The markup is mapped in
-``shared/fixtures/telegram/STRUCTURE.md``; section numbers below refer to it.
+``tests/data/telegram/STRUCTURE.md``; section numbers below refer to it.
 
 Media in the returned posts have ``file``/``thumb`` unset: :class:`MediaRef` says which remote URL belongs
 to which item and role, and the scraper fills the local paths in after downloading. The same goes for the
