@@ -23,9 +23,10 @@ from typing import Any
 from sitegen import content
 from sitegen.config import Config
 from sitegen.content import ContentError
+from sitegen.errors import SitegenError
 from sitegen.files import UnsafePathError, remove_temp_files, safe_relative, write_if_changed
 from sitegen.model import Channel, Post
-from sitegen.progress import NoProgress, ProgressSink
+from sitegen.progress import NoProgress, ProgressSink, show_status
 from sitegen.telegram.fetch import PageFetcher, ScrapeError
 from sitegen.telegram.media import AVATAR_STEM, Download, MediaDownloader, Result, item_stem
 from sitegen.telegram.parse import MediaRef, ParsedPage
@@ -206,6 +207,7 @@ class ChannelScrape:
         self.downloader = downloader
         self.progress = progress
         self.result = ChannelResult(name)
+        self.pages = 0  # pages read, for the progress line
         self.stored: set[int] = set()
         self.ranges: list[list[int]] = []
         self.missing: set[int] = set()
@@ -329,6 +331,12 @@ class ChannelScrape:
             self.ranges = add_range(self.ranges, lo, top)
         self._write_channel()
         self.progress.advance(max(0, top - lo + 1))
+        self.pages += 1
+        r = self.result
+        show_status(
+            self.progress,
+            f"{self.pages} pages, {r.new} new, {r.updated} updated posts, {r.media} media files",
+        )
         return lo
 
     def _store_posts(self, posts: list[Post], refs: list[MediaRef]) -> None:
@@ -455,7 +463,7 @@ def scrape_channels(
             job = ChannelScrape(cfg, name, fetcher, downloader, progress or NoProgress())
             try:
                 job.run()
-            except ScrapeError as exc:
+            except SitegenError as exc:  # the network, or this channel's files (a broken channel.yml)
                 job.result.error = str(exc)
             summary.channels.append(job.result)
     finally:

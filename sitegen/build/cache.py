@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from multiprocessing import get_context
@@ -87,6 +88,16 @@ def code_version() -> str:
 _WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # inherited by forked workers
 
 
+def _quiet_worker() -> None:
+    """In a worker: Ctrl-C is the parent's to handle; termination unwinds (temp files removed), silently."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_quietly)
+
+
+def _exit_quietly(signum: int, frame: Any) -> None:
+    raise SystemExit(1)  # multiprocessing ends a worker on SystemExit without printing anything
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     func, items = _WORK  # type: ignore[misc]
     return [func(item) for item in items[bounds[0] : bounds[1]]]
@@ -109,7 +120,7 @@ def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> It
     _WORK = (func, items)
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
     try:
-        with get_context("fork").Pool(jobs) as pool:
+        with get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
             yield from pool.imap(_run_chunk, chunks)
     finally:
         _WORK = None
@@ -388,15 +399,20 @@ class BuildCache:
         if fingerprint is not None:
             self._save(self.state_file, (fingerprint, report))
 
-    def load_content(self, content_dir: Path, jobs: int) -> tuple[list[ChannelSource], dict[Path, Any]]:
-        """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash)."""
+    def load_content(
+        self, content_dir: Path, jobs: int, failures: dict[str, str] | None = None
+    ) -> tuple[list[ChannelSource], dict[Path, Any]]:
+        """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash).
+
+        ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
+        """
         bodies: dict[Path, Any] = {}
 
         def read(channel_dir: Path) -> list[Post]:
             posts, bodies[channel_dir] = self.read_posts(channel_dir, jobs)
             return posts
 
-        sources = load_content(content_dir, read)
+        sources = load_content(content_dir, read, failures)
         self.save_posts()
         return sources, bodies
 

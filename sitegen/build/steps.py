@@ -14,9 +14,9 @@ from sitegen.build.pages import Page, Section, make_post_view, make_section, ren
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
-from sitegen.config import Config
+from sitegen.config import BASE_URL_WARNING, Config
 from sitegen.files import UnsafePathError, safe_relative
-from sitegen.progress import ProgressSink
+from sitegen.progress import ProgressSink, Steps
 
 
 def check_media(source: ChannelSource, report: BuildReport) -> None:
@@ -130,10 +130,7 @@ def write_discovery(
 ) -> None:
     """Write the feeds, sitemap and robots.txt; without base_url, warn once and skip them."""
     if not cfg.base_url:
-        report.warnings.append(
-            "base_url is not set: no Atom feeds, sitemap.xml, robots.txt, canonical or og:image URLs "
-            "(set base_url in sitegen.toml or pass --base-url)"
-        )
+        report.warnings.append(BASE_URL_WARNING)
         return
     for path, data in discovery_files(sections, pages, renderer).items():
         writer.write(path, data)
@@ -154,24 +151,33 @@ def build_changed(
 ) -> BuildReport:
     """Build the site after :func:`sitegen.build.build_site` found that something changed."""
     report = BuildReport()
+    steps = Steps(progress)  # a status line on a terminal, and each step's time with --verbose
     cache.forget_state()
-    sources, bodies = cache.load_content(cfg.content_dir, jobs)
+    failures: dict[str, str] = {}
+    steps.next("Loading posts")
+    sources, bodies = cache.load_content(cfg.content_dir, jobs, failures)
+    report.failed = list(failures.values())
     for source in sources:
         check_media(source, report)
     prepare_output(cfg.output_dir, cfg.content_dir, clean)
+    steps.next("Gathering pages")
     sections = make_sections(cfg, sources, progress, bodies)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
     renderer.env.bytecode_cache = cache.bytecode_cache()
     cache.set_site(cfg, sections, renderer.globals)
+    steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
+    steps.next("Copying media, feeds")
     report.media = copy_assets(sources, writer)
     write_discovery(cfg, sections, pages, renderer, writer, report)
     writer.write(".nojekyll", b"")
-    report.removed = writer.finish()
+    report.removed = writer.finish(tuple(f"{name}/" for name in failures))
     cache.save(writer.made)
+    steps.next("Indexing for search")
     update_search(cfg, pages, report, progress)
+    steps.done()
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)
     report.pages = len(pages)
