@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sitegen.build import build_site
 from sitegen.build.cache import CACHE_DIR, PARALLEL_MIN
+from sitegen.build.pages import Page
+from sitegen.build.render import Renderer
 from sitegen.config import Config
 from sitegen.content import write_channel, write_post
 from sitegen.model import Channel, LinkPreview, Media, Post, Reaction, ReplyTo
@@ -168,3 +171,44 @@ def test_a_no_op_build_puts_back_an_output_file_deleted_by_hand(tmp_path: Path) 
     page.unlink()
     assert build(tmp_path, jobs=1) == 1
     assert page.read_bytes() == before
+
+
+def test_an_override_that_counts_the_channel_posts_is_current_on_every_post_page(tmp_path: Path) -> None:
+    """Issue 14: a site's post.html showing {{ section.posts|length }} went stale on older posts."""
+    site, cold = tmp_path / "site", tmp_path / "cold"
+    make_site(site, range(1, 14))
+    (site / "templates").mkdir()
+    (site / "templates" / "post.html").write_text(
+        '{% extends "!default/post.html" %}{% block footer %}<p>{{ section.posts|length }} posts</p>'
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+    build(site, jobs=1)
+    page = site / "output" / CHANNEL / "5" / "index.html"
+    assert "<p>13 posts</p>" in page.read_text(encoding="utf-8")
+    add_post(site, make_post(14))
+    build(site, jobs=1)
+    assert "<p>14 posts</p>" in page.read_text(encoding="utf-8")
+    shutil.copytree(site / "content", cold / "content")
+    shutil.copytree(site / "templates", cold / "templates")
+    build(cold, jobs=1)
+    assert tree(site / "output") == tree(cold / "output")
+
+
+def test_a_new_post_renders_only_the_pages_that_show_it(tmp_path: Path, monkeypatch) -> None:
+    """With the built-in theme, a new post re-renders its neighbour's page, not every post page."""
+    make_site(tmp_path, range(1, 60))
+    build(tmp_path, jobs=1)
+    rendered: list[str] = []
+    real = Renderer.render_recorded
+
+    def spy(self: Renderer, page: Page) -> tuple[str, frozenset]:
+        rendered.append(page.path)
+        return real(self, page)
+
+    monkeypatch.setattr(Renderer, "render_recorded", spy)
+    add_post(tmp_path, make_post(60))
+    build(tmp_path, jobs=1)
+    posts = sorted(p for p in rendered if re.fullmatch(rf"{CHANNEL}/\d+/index.html", p))
+    assert posts == [f"{CHANNEL}/59/index.html", f"{CHANNEL}/60/index.html"]
+    assert len(rendered) < 12, rendered

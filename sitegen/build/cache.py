@@ -22,6 +22,7 @@ import pickle
 import shutil
 import signal
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
@@ -35,7 +36,7 @@ from sitegen.files import TEMP_PREFIX, read_bytes
 from sitegen.model import Post
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
-    from sitegen.build.pages import Page, Section
+    from sitegen.build.pages import Page, PostView, Section
     from sitegen.build.render import QuietBytecodeCache
 
 CACHE_DIR = ".sitegen-cache"
@@ -166,6 +167,26 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     return post_key(version, channel, path.name, data), blob
 
 
+POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's first items
+GONE = (None, None, None, None, None, None)  # the state of a post that is not there
+
+
+@dataclass
+class PostChanges:
+    """The posts that this build finds added, changed or deleted since the last build of the same
+    output folder that saved its cache. ``cold``: no such build; every post is in ``added``."""
+
+    cold: bool
+    added: list[PostView] = field(default_factory=list)
+    changed: list[PostView] = field(default_factory=list)  # the post file's bytes changed
+    deleted: list[tuple[str, int]] = field(default_factory=list)  # (channel, post id)
+    text_changed: list[PostView] = field(default_factory=list)  # the part of changed whose text did
+
+    def affected(self) -> list[PostView]:
+        """The posts whose searchable text is new: added, or changed in title, summary or body."""
+        return self.added + self.text_changed
+
+
 class PostStore:
     """Parsed posts on disk: a version header, then (key, pickled post) frames, appended as posts arrive.
 
@@ -262,7 +283,11 @@ class BuildCache:
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
         self.posts = PostStore(self.posts_file, self.version)
-        self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
+        # the last build's site key, post and channel facet states, and pages (see set_site)
+        self.last: tuple[str, dict[str, Any], dict[str, Any]] = self._load(self.pages_file, ("", {}, {}))
+        self.pages: dict[str, tuple[str, str, frozenset[Any], int]] = self.last[2]
+        self.states: dict[str, Any] = {}
+        self.changed: set[Any] = set()
         self.used: set[str] = set()
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
@@ -377,7 +402,7 @@ class BuildCache:
             for path in made:
                 size = os.stat(os.path.join(output, path)).st_size  # strings: pathlib costs more here
                 known = self.pages.get(path)
-                if known is not None and known[1] != size:
+                if known is not None and known[3] != size:
                     return None
         except (OSError, ValueError, TypeError):
             return None
@@ -426,44 +451,82 @@ class BuildCache:
     # pages
 
     def set_site(self, cfg: Config, sections: list[Section], globals_: dict[str, Any]) -> None:
-        """Fix the part of every page key that all pages share: templates, config, code, channels."""
+        """Compare this build's inputs with the last one's: what every page shares (templates,
+        settings, code, channels) and the state of each facet of each post and channel, which
+        :meth:`is_fresh` holds against what each page read."""
+        from sitegen.build.pages import ALWAYS, post_state, section_state
+
         shared = {
             k: v for k, v in sorted(globals_.items()) if isinstance(v, (str, int, float, bool, type(None)))
         }
-        headers = [(s.name, s.header_key) for s in sections]
         versions = [metadata.version(name) for name in ("Jinja2", "MarkupSafe")]
         self.site_key = _digest(
             self.version.encode(),
             tree_digest(cfg.templates_dir).encode(),
-            repr((cfg, shared, headers, versions)).encode(),
+            repr((cfg, shared, [s.name for s in sections], versions)).encode(),
         )
+        self.states = {
+            s.name: ({v.post.id: post_state(v) for v in s.posts}, section_state(s)) for s in sections
+        }
+        last_site, last_states, _ = self.last
+        self.changed = {ALWAYS}
+        if last_site != self.site_key:
+            self.pages.clear()
+            return
+        for channel in last_states.keys() | self.states.keys():
+            old_posts, old_facets = last_states.get(channel, ({}, {}))
+            new_posts, new_facets = self.states.get(channel, ({}, {}))
+            if old_posts != new_posts:
+                for number in old_posts.keys() | new_posts.keys():
+                    old, new = old_posts.get(number, GONE), new_posts.get(number, GONE)
+                    if old != new:
+                        self.changed.update(
+                            (channel, number, facet)
+                            for facet, a, b in zip(POST_FACETS, old, new, strict=False)
+                            if a != b
+                        )
+            if old_facets != new_facets:
+                for facet in old_facets.keys() | new_facets.keys():
+                    if old_facets.get(facet) != new_facets.get(facet):
+                        self.changed.add((channel, -1, facet))
 
-    def page_key(self, page: Page) -> str | None:
-        """The key a page is rendered from, or None when it must always be rendered."""
-        if page.deps is None or not self.site_key:
-            return None
-        return _digest(
-            self.site_key.encode(), page.template.encode(), page.path.encode(), repr(page.deps).encode()
-        )
+    def post_changes(self, sections: list[Section]) -> PostChanges:
+        """The posts added, changed or deleted since the last build (see :class:`PostChanges`)."""
+        _, last_states, _ = self.last
+        if not last_states:
+            return PostChanges(cold=True, added=[v for s in sections for v in s.posts])
+        changes = PostChanges(cold=False)
+        for section in sections:
+            old_posts = last_states.get(section.name, ({}, {}))[0]
+            for view in section.posts:
+                old = old_posts.get(view.post.id)
+                if old is None:
+                    changes.added.append(view)
+                elif old[4] != view.digest:
+                    changes.changed.append(view)
+                    if old[5] != view.text_digest:
+                        changes.text_changed.append(view)
+        for channel, (old_posts, _) in sorted(last_states.items()):
+            new_posts = self.states.get(channel, ({}, {}))[0]
+            changes.deleted += [(channel, number) for number in sorted(old_posts) if number not in new_posts]
+        return changes
 
-    def is_fresh(self, page: Page, key: str | None, output: Path) -> bool:
-        """Whether the output folder still holds the file rendered from ``key``."""
-        if key is None:
-            return False
+    def is_fresh(self, page: Page, context: str, output: Path) -> bool:
+        """Whether the output folder holds ``page`` as this build would render it: the same template
+        and context, none of what its last render read has changed, and the file is in place."""
         known = self.pages.get(page.path)
-        if known is None or known[0] != key:
+        if known is None or known[0] != page.template or known[1] != context:
+            return False
+        if not self.changed.isdisjoint(known[2]):
             return False
         try:
-            return os.stat(os.path.join(output, page.path)).st_size == known[1]
+            return os.stat(os.path.join(output, page.path)).st_size == known[3]
         except OSError:
             return False
 
-    def record_page(self, path: str, key: str | None, size: int) -> None:
-        """Remember what the file at ``path`` was rendered from."""
-        if key is None:
-            self.pages.pop(path, None)
-        else:
-            self.pages[path] = (key, size)
+    def record_page(self, page: Page, context: str, reads: frozenset[Any], size: int) -> None:
+        """Remember what the file of ``page`` was rendered from, and what the render read."""
+        self.pages[page.path] = (page.template, context, reads, size)
 
     def fail(self, exc: OSError) -> None:
         """Go on without writing the cache (a read-only or full disk beside the output folder)."""
@@ -480,4 +543,5 @@ class BuildCache:
             return
         if self.templates:
             self.templates.flush()
-        self._save(self.pages_file, {path: v for path, v in self.pages.items() if path in made})
+        pages = {path: v for path, v in self.pages.items() if path in made}
+        self._save(self.pages_file, (self.site_key, self.states, pages))
