@@ -10,7 +10,15 @@ from sitegen.build import BuildReport
 from sitegen.build.cache import BuildCache, parallel_map
 from sitegen.build.feeds import discovery_files
 from sitegen.build.load import BuildError, ChannelSource
-from sitegen.build.pages import Page, Section, make_post_view, make_section, render_order, site_pages
+from sitegen.build.pages import (
+    Page,
+    Section,
+    context_digest,
+    make_post_view,
+    make_section,
+    render_order,
+    site_pages,
+)
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
@@ -63,11 +71,13 @@ _RENDERER: Renderer | None = None  # the renderer of the running build, inherite
 _OUTPUT = Path()
 
 
-def _render_page(page: Page) -> tuple[int, bool]:
-    """Render one page into the output folder unless it already holds these bytes: (size, written)."""
-    data = _RENDERER.render(page).encode("utf-8")  # type: ignore[union-attr]
+def _render_page(page: Page) -> tuple[int, bool, frozenset[Any]]:
+    """Render one page into the output folder unless it already holds these bytes:
+    (size, written, what the render read of posts and channels)."""
+    html, reads = _RENDERER.render_recorded(page)  # type: ignore[union-attr]
+    data = html.encode("utf-8")
     try:
-        return len(data), write_output_file(_OUTPUT / page.path, data)
+        return len(data), write_output_file(_OUTPUT / page.path, data), reads
     except OSError as exc:
         raise BuildError(f"cannot write '{_OUTPUT / page.path}': {exc.strerror}") from None
 
@@ -85,23 +95,25 @@ def render_pages(
     progress.begin("Rendering pages", len(pages))
     pages = render_order(pages)
     forget_folders()
-    keys = [cache.page_key(page) if cache else None for page in pages]
     todo = []
-    for page, key in zip(pages, keys, strict=True):
-        if cache and cache.is_fresh(page, key, writer.output):
+    for page in pages:
+        context = context_digest(page) if cache else ""
+        if cache and cache.is_fresh(page, context, writer.output):
             writer.keep(page.path)
         else:
-            todo.append((page, key))
+            todo.append((page, context))
     progress.advance(len(pages) - len(todo))
     renderer.compile_templates({page.template for page, _ in todo})  # once, before workers fork
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
         done = 0
         for chunk in parallel_map(_render_page, [page for page, _ in todo], jobs):
-            for (page, key), (size, written) in zip(todo[done : done + len(chunk)], chunk, strict=True):
+            for (page, context), (size, written, reads) in zip(
+                todo[done : done + len(chunk)], chunk, strict=True
+            ):
                 writer.keep(page.path, written)
                 if cache:
-                    cache.record_page(page.path, key, size)
+                    cache.record_page(page, context, reads, size)
             done += len(chunk)
             progress.advance(len(chunk))
     finally:
@@ -166,7 +178,7 @@ def build_changed(
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
     renderer.env.bytecode_cache = cache.bytecode_cache()
-    cache.set_site(cfg, sections, renderer.globals)
+    cache.set_site(cfg, sections, renderer.globals)  # from here, cache.post_changes(sections) works
     steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
     steps.next("Copying media, feeds")
