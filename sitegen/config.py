@@ -62,6 +62,7 @@ class Config:
     scrape: ScrapeConfig = field(default_factory=ScrapeConfig)
     root: Path = Path(".")  # the folder the relative paths above are resolved against
     source: str = field(default=CONFIG_FILE, compare=False, repr=False)  # the settings file, for errors
+    file_keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # keys set in it
 
     @property
     def content_dir(self) -> Path:
@@ -81,7 +82,7 @@ class Config:
     def with_overrides(self, **values: Any) -> Config:
         """Return a copy with the given settings replaced; ``None`` values are ignored."""
         values = {k: v for k, v in values.items() if v is not None}
-        scrape_values = {k: values.pop(k) for k in list(values) if k in _field_types(ScrapeConfig)}
+        scrape_values = {k: values.pop(k) for k in list(values) if k in setting_types(ScrapeConfig)}
         overridden = frozenset(values) | frozenset(scrape_values)
         cfg = dataclasses.replace(self, **values)
         if scrape_values:
@@ -90,9 +91,10 @@ class Config:
         return cfg
 
 
-def _field_types(cls: type) -> dict[str, Any]:
+def setting_types(cls: type) -> dict[str, Any]:
+    """The keys a settings table may hold (``Config`` or ``ScrapeConfig``) and their type names."""
     hints = {f.name: f.type for f in dataclasses.fields(cls)}
-    return {k: v for k, v in hints.items() if k not in ("scrape", "root", "source")}
+    return {k: v for k, v in hints.items() if k not in ("scrape", "root", "source", "file_keys")}
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -123,7 +125,7 @@ def _convert(source: str, table: str, key: str, type_name: str, value: Any) -> A
 
 
 def _read_table(source: str, table: str, data: dict[str, Any], cls: type) -> dict[str, Any]:
-    types = _field_types(cls)
+    types = setting_types(cls)
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in types:
@@ -184,15 +186,18 @@ def check_folders(cfg: Config, name: Any) -> None:
             raise ConfigError(f"{name(key)} '{path}' is a file, not a folder: pass another folder")
     out = cfg.output_dir.resolve()
     read = {
-        "the content folder": cfg.content_dir.resolve(),
-        "the templates folder": cfg.templates_dir.resolve(),
-        "sitegen's own package": PACKAGE_DIR,
+        "content": (f"the content folder {name('content')} = {cfg.content!r}", cfg.content_dir.resolve()),
+        "templates": (
+            f"the templates folder {name('templates')} = {cfg.templates!r}",
+            cfg.templates_dir.resolve(),
+        ),
+        "": ("sitegen's own package", PACKAGE_DIR),
     }
-    for what, folder in read.items():
+    for what, folder in read.values():
         if _overlap(out, folder):
             raise ConfigError(
-                f"{name('output')} {cfg.output!r} would overwrite {what} ('{folder}'), which sitegen reads: "
-                "pick a separate folder such as output"
+                f"the output folder {name('output')} = {cfg.output!r} overlaps {what} ('{folder}'), "
+                "which sitegen reads: use separate folders (the default output folder is output)"
             )
 
 
@@ -202,8 +207,8 @@ def _check_values(cfg: Config, source: str, overridden: frozenset[str] = frozens
     def name(key: str) -> str:
         if key in overridden and key in OPTIONS:
             return OPTIONS[key]
-        table = "scrape." if key in _field_types(ScrapeConfig) else ""
-        return f"{source}: {table}{key}" if source else f"{table}{key}"
+        table = "scrape." if key in setting_types(ScrapeConfig) else ""
+        return f"{source}: {table}{key}" if table + key in cfg.file_keys else f"{table}{key}"
 
     languages = i18n.available()
     if cfg.language not in languages:
@@ -254,7 +259,8 @@ def parse_config(text: str, source: str = CONFIG_FILE, root: Path = Path(".")) -
         raise ConfigError(f"{source}: scrape must be a table: [scrape]")
     values = _read_table(source, "", data, Config)
     scrape = ScrapeConfig(**_read_table(source, "scrape.", scrape_data, ScrapeConfig))
-    cfg = Config(**values, scrape=scrape, root=root, source=source)
+    keys = frozenset(values) | frozenset(f"scrape.{key}" for key in scrape_data)
+    cfg = Config(**values, scrape=scrape, root=root, source=source, file_keys=keys)
     _check_values(cfg, source)
     return cfg
 

@@ -187,7 +187,8 @@ class Console:
     def status(self, text: str) -> None:
         """Counts shown after the current bar (pages, posts, media files)."""
         if self._bar is not None:
-            self._bar.update(0, text)
+            self._bar.current_item = text
+            self._bar.render_progress()
 
     def end(self) -> None:
         """Close the current stage: the bar is finished, a status line cleared, the cursor shown."""
