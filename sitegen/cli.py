@@ -269,6 +269,7 @@ def serve(
         warn=console.warnings,
         error=console.error,
         bind=bind,
+        progress=console,
     )
 
 

@@ -136,8 +136,8 @@ class Console:
             print(f"warning: {text}", file=self.err, flush=True)
 
     def warnings(self, warnings: list[str], prefix: str = "") -> None:
-        """Many warnings, the same kind shown a few times and then counted."""
-        for line in group_warnings(warnings):
+        """Many warnings, the same kind shown a few times and then counted (all of them with --verbose)."""
+        for line in group_warnings(warnings, len(warnings) if self.verbosity > 0 else WARNINGS_SHOWN):
             self.warn(prefix + line)
 
     def error(self, text: str) -> None:

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from sitegen.config import BASE_URL_WARNING, CONFIG_FILE, Config
 from sitegen.errors import SitegenError
 from sitegen.files import TEMP_PREFIX
-from sitegen.progress import group_warnings
+from sitegen.progress import ProgressSink, group_warnings
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -401,8 +401,10 @@ class Rebuilder:
         echo: Callable[[str], None],
         warn: Callable[[list[str]], None] | None = None,
         error: Callable[[str], None] | None = None,
+        progress: ProgressSink | None = None,
     ) -> None:
         self.load = load
+        self.progress = progress  # the first build's progress (rebuilds are quick and run beside requests)
         self.live = live
         self.echo = echo  # results (stdout)
         self.warn = warn or (lambda warnings: [echo(f"warning: {w}") for w in group_warnings(warnings)])
@@ -416,9 +418,12 @@ class Rebuilder:
 
         started = time.perf_counter()
         try:
-            report = build_site(self.cfg)
+            report = build_site(self.cfg, progress=self.progress)
         except Exception as exc:
             raise ServeError(one_line(exc)) from None
+        finally:
+            if self.progress is not None:
+                self.progress.end()
         self.echo(
             f"Built {report.posts} posts into {self.cfg.output_dir}/ in {time.perf_counter() - started:.2f} s"
         )
@@ -583,17 +588,18 @@ def serve(
     warn: Callable[[list[str]], None] | None = None,
     error: Callable[[str], None] | None = None,
     bind: str = HOST,
+    progress: ProgressSink | None = None,
 ) -> None:
     """Build, serve output/ under the base path, and rebuild on changes until Ctrl-C.
 
     ``load`` returns the settings (called again on every rebuild, so sitegen.toml edits apply);
     ``base_path`` defaults to the path of ``base_url`` (``/`` without one). Without a ``port``,
     the first free one from 8000 on; a given port that is busy is an error. Results go to
-    ``echo``, warnings to ``warn``, errors to ``error``.
+    ``echo``, warnings to ``warn``, errors to ``error``; ``progress`` shows the first build's.
     """
     bind = check_bind(bind)
     live = LiveState()
-    rebuilder = Rebuilder(load, live, echo, warn, error)
+    rebuilder = Rebuilder(load, live, echo, warn, error, progress)
     cfg = rebuilder.cfg
     base = normalise_base_path(base_path) if base_path is not None else base_path_of(cfg.base_url)
     server, note = open_server(cfg.output_dir, base, port, live, bind)
