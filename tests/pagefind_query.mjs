@@ -1,17 +1,35 @@
-// Query a built site's Pagefind index from Node, without a browser: node pagefind_query.mjs <site-dir> <query>
-// Prints the results as JSON: [{url, title}]. fetch() is replaced by a reader of the index files on disk.
-import { readFile } from "node:fs/promises";
+// Query a built site's Pagefind index from Node, without a browser, as the search page does:
+//   node pagefind_query.mjs <folder> <query>...
+// <folder> is a site's pagefind/ (its bundles.json lists the bundles: "recent" is the primary one,
+// the others are merged into it) or one bundle (it holds pagefind.js). Prints JSON:
+// {query: [{url, title, excerpt, score}]}, best first. fetch() reads the index files from disk.
+import { readFile, access } from "node:fs/promises";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import path from "node:path";
-const [site, word] = process.argv.slice(2);
-const bundle = path.resolve(site, "pagefind");
+const [folder, ...queries] = process.argv.slice(2);
 globalThis.fetch = async (input) => {
-  const url = new URL(String(input), pathToFileURL(bundle + "/"));
-  const data = await readFile(fileURLToPath(url.href.split("?")[0]));
+  const data = await readFile(fileURLToPath(String(input).split("?")[0]));
   return new Response(data);
 };
-const pagefind = await import(pathToFileURL(path.join(bundle, "pagefind.js")).href);
-await pagefind.options({ basePath: pathToFileURL(bundle + "/").href, baseUrl: "/" });
-const search = await pagefind.search(word);
-const results = await Promise.all(search.results.map((r) => r.data()));
-console.log(JSON.stringify(results.map((r) => ({ url: r.url, title: r.meta.title }))));
+const root = path.resolve(folder);
+let bundles = [root];
+try {
+  await access(path.join(root, "bundles.json"));
+  const list = JSON.parse(await readFile(path.join(root, "bundles.json"), "utf8")).bundles;
+  bundles = list.map((name) => path.join(root, name));
+} catch {}
+const base = (dir) => pathToFileURL(dir + "/").href;
+const pagefind = await import(base(bundles[0]) + "pagefind.js");
+await pagefind.options({ basePath: base(bundles[0]), baseUrl: "/" });
+for (const other of bundles.slice(1)) {
+  await pagefind.mergeIndex(base(other), { baseUrl: "/" });
+}
+const answers = {};
+for (const query of queries) {
+  const search = await pagefind.search(query);
+  const results = await Promise.all(search.results.map(async (r) => ({ score: r.score, data: await r.data() })));
+  answers[query] = results.map((r) => ({
+    url: r.data.url, title: r.data.meta.title, excerpt: r.data.excerpt, score: r.score,
+  }));
+}
+console.log(JSON.stringify(answers));
