@@ -111,7 +111,8 @@ def scrape(
     Example:
       sitegen scrape durov --limit 100
     """
-    from sitegen.scrape import scrape_channels
+    from sitegen.scrape import normalise_channel, scrape_channels
+    from sitegen.telegram.fetch import ScrapeError
 
     cfg = get_config(
         config_path,
@@ -121,6 +122,12 @@ def scrape(
         media=False if no_media else None,
         telegram_url=telegram_url,
     )
+    if not channels:  # names from the settings file: say where the bad one is
+        for name in cfg.scrape.channels:
+            try:
+                normalise_channel(name)
+            except ScrapeError as exc:
+                raise SitegenError(f"{cfg.source}: scrape.channels: {exc}") from None
     started = time.perf_counter()
     summary = scrape_channels(cfg, channels or cfg.scrape.channels, progress=console)
     console.end()

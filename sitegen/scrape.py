@@ -229,6 +229,8 @@ class ChannelScrape:
         return self.result
 
     def _run(self) -> None:
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ScrapeError(f"'{self.dir}' is a file, not a channel folder: move it out of the way")
         page = self.fetcher.fetch_page(self.name, None, first=True)  # fails before anything is written
         if self.dir.is_dir():
             remove_temp_files(self.dir)

@@ -177,7 +177,7 @@ OUT_OF_RANGE: dict[str, list[object]] = {
     "language": ["de", ""],
     "timezone": ["Mars/Olympus", ""],
     "posts_per_page": [0, -3, 10**6],
-    "channels": [[""]],
+    "channels": [[""], ["not a name!"]],
     "telegram_url": ["http://[bad", "https://t.me:abc", "http://", ""],
     "limit": [-1],
     "refresh": [-1],
@@ -227,5 +227,6 @@ def test_a_bad_setting_is_one_line_naming_the_file_and_key(
     line = f"{key} = {_toml(value)}\n"
     text = f"{line}[scrape]\n" if not table else f"[scrape]\n{line}"
     (site / "sitegen.toml").write_text(text, encoding="utf-8")
-    code, _, err = run(site, ["build", "--no-search"], monkeypatch, capsys)
+    command = ["scrape"] if table else ["build", "--no-search"]  # the command that uses the setting
+    code, _, err = run(site, command, monkeypatch, capsys)
     assert_one_line(code, err, f"sitegen.toml: {table + '.' if table else ''}{key}")

@@ -262,3 +262,20 @@ def test_serve_listens_on_the_address_given_with_bind(tmp_path):
             pass
     finally:
         stop(proc)
+
+
+def test_a_channel_folder_that_is_a_file_is_one_line_and_the_others_go_on(
+    telegram, tmp_path, monkeypatch, capsys
+):
+    fake = telegram.fresh(count=5)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "afile").write_text("not a folder\n", encoding="utf-8")
+    fake.pages["afile"] = fake.page_html(None)
+    settings = f'[scrape]\ntelegram_url = "{fake.base_url}"\ndelay = 0.0\nretries = 1\nmedia = false\n'
+    (tmp_path / "sitegen.toml").write_text(settings, encoding="utf-8")
+    code, out, err = run(tmp_path, ["scrape", "afile", fake.channel], monkeypatch, capsys)
+    assert code == 1 and out.startswith("Scraped 1 channel(s) (1 failed): 5 new")
+    assert (
+        err
+        == f"Error: '{Path('content') / 'afile'}' is a file, not a channel folder: move it out of the way\n"
+    )
