@@ -279,3 +279,21 @@ def test_a_channel_folder_that_is_a_file_is_one_line_and_the_others_go_on(
         err
         == f"Error: '{Path('content') / 'afile'}' is a file, not a channel folder: move it out of the way\n"
     )
+
+
+def test_a_rebuild_in_serve_prints_its_warnings_to_the_warning_stream(tmp_path):
+    from sitegen.serve import LiveState, Rebuilder
+
+    make_channel(tmp_path / "content", count=3)
+    out: list[str] = []
+    warned: list[list[str]] = []
+    errors: list[str] = []
+    rebuilder = Rebuilder(
+        lambda: Config(root=tmp_path, search=False), LiveState(), out.append, warned.append, errors.append
+    )
+    rebuilder.first_build()
+    assert warned == [[]] and errors == []  # no base_url warning for a preview
+    add_posts_missing_media(tmp_path / "content" / "novosti", 4)
+    assert rebuilder.rebuild("content")
+    assert out[-1].startswith("Rebuilt after a change in content: ")
+    assert len(warned[-1]) == 4 and all("is missing" in warning for warning in warned[-1])
