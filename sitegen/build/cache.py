@@ -285,7 +285,8 @@ class BuildCache:
         self.posts = PostStore(self.posts_file, self.version)
         # the last build's site key, post and channel facet states, and pages (see set_site)
         self.last: tuple[str, dict[str, Any], dict[str, Any]] = self._load(self.pages_file, ("", {}, {}))
-        self.pages: dict[str, tuple[str, str, frozenset[Any], int]] = self.last[2]
+        # path -> (template, context names read, their values, post and channel reads, file size)
+        self.pages: dict[str, tuple[str, tuple[str, ...], Any, frozenset[Any], int]] = self.last[2]
         self.states: dict[str, Any] = {}
         self.changed: set[Any] = set()
         self.used: set[str] = set()
@@ -402,7 +403,7 @@ class BuildCache:
             for path in made:
                 size = os.stat(os.path.join(output, path)).st_size  # strings: pathlib costs more here
                 known = self.pages.get(path)
-                if known is not None and known[3] != size:
+                if known is not None and known[4] != size:
                     return None
         except (OSError, ValueError, TypeError):
             return None
@@ -511,22 +512,28 @@ class BuildCache:
             changes.deleted += [(channel, number) for number in sorted(old_posts) if number not in new_posts]
         return changes
 
-    def is_fresh(self, page: Page, context: str, output: Path) -> bool:
-        """Whether the output folder holds ``page`` as this build would render it: the same template
-        and context, none of what its last render read has changed, and the file is in place."""
+    def is_fresh(self, page: Page, output: Path) -> bool:
+        """Whether the output folder holds ``page`` as this build would render it: the same
+        template, the same values of the context variables it read, none of the post and channel
+        facets it read changed, and the file in place with its size."""
+        from sitegen.build.pages import context_values
+
         known = self.pages.get(page.path)
-        if known is None or known[0] != page.template or known[1] != context:
+        if known is None or known[0] != page.template or not self.changed.isdisjoint(known[3]):
             return False
-        if not self.changed.isdisjoint(known[2]):
+        if context_values(page, known[1]) != known[2]:
             return False
         try:
-            return os.stat(os.path.join(output, page.path)).st_size == known[3]
+            return os.stat(os.path.join(output, page.path)).st_size == known[4]
         except OSError:
             return False
 
-    def record_page(self, page: Page, context: str, reads: frozenset[Any], size: int) -> None:
-        """Remember what the file of ``page`` was rendered from, and what the render read."""
-        self.pages[page.path] = (page.template, context, reads, size)
+    def record_page(self, page: Page, names: tuple[str, ...], reads: frozenset[Any], size: int) -> None:
+        """Remember what the file of ``page`` was rendered from: what the render read of the page's
+        context (``names``) and of the posts and channels (``reads``)."""
+        from sitegen.build.pages import context_values
+
+        self.pages[page.path] = (page.template, names, context_values(page, names), reads, size)
 
     def fail(self, exc: OSError) -> None:
         """Go on without writing the cache (a read-only or full disk beside the output folder)."""

@@ -76,9 +76,17 @@ SECTION_FACETS: dict[str, tuple[str, ...]] = {
 
 
 class READS:
-    """The keys read by the page being rendered (None: not recording)."""
+    """What the page being rendered reads (None: not recording): ``keys`` of post and channel
+    facets, and ``names`` of its own context (:attr:`Page.context`); "*" in ``names``: all of it."""
 
     keys: set[ReadKey] | None = None
+    names: set[str] | None = None
+
+
+def note_name(name: str) -> None:
+    """Record that the current page reads the context variable ``name`` ("*": every one)."""
+    if READS.names is not None:
+        READS.names.add(name)
 
 
 def note_read(obj: Any, attribute: str) -> None:
@@ -97,6 +105,9 @@ def note_read(obj: Any, attribute: str) -> None:
         channel, number = obj.post.channel, obj.post.id
         for facet in facets:
             keys.add((channel, number, facet))
+    elif kind is Page:
+        if attribute not in ("path", "template", "root"):  # the context, or anything else of it
+            note_name("*")
     elif kind is Section:
         facets = SECTION_FACETS.get(attribute)
         if facets is None:
@@ -475,8 +486,16 @@ def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page
         context = {"section": section, "tag": tag, "posts": list(reversed(views))}
         pages.append(Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context))
     pages.append(Page(f"{section.name}/archive/index.html", "archive.html", {"section": section}))
-    for (year, month), views in section.months.items():
-        context = {"section": section, "year": year, "month": month, "posts": list(reversed(views))}
+    months = list(dict.keys(section.months))
+    for i, (year, month) in enumerate(months):
+        context = {
+            "section": section,
+            "year": year,
+            "month": month,
+            "posts": list(reversed(dict.__getitem__(section.months, (year, month)))),
+            "older_month": months[i - 1] if i else None,  # (year, month) of the pages before and after
+            "newer_month": months[i + 1] if i + 1 < len(months) else None,
+        }
         pages.append(Page(f"{section.name}/{year:04d}/{month:02d}/index.html", "month.html", context))
     return pages
 
@@ -565,6 +584,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def context_digest(page: Page) -> str:
-    """A hash of a page's own context (template names, numbers, which posts and channels it shows)."""
-    return _hash((page.path, page.template, [(k, _plain(v)) for k, v in page.context.items()]))
+def context_values(page: Page, names: tuple[str, ...]) -> Any:
+    """What a page's render read of its own context: the values of ``names`` as plain data
+    (missing ones as None, "*": every name and value), to compare with the last build's."""
+    context = page.context
+    if "*" in names:
+        return sorted((k, _plain(v)) for k, v in context.items())
+    return [_plain(context.get(name)) if name in context else MISSING for name in names]
+
+
+MISSING = ("missing",)  # a context name a page reads but does not have

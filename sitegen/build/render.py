@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.bccache
+import jinja2.runtime
 from markupsafe import Markup
 
 from sitegen import __version__, i18n
 from sitegen.build.markdown import ROOT, validate_link
-from sitegen.build.pages import READS, Page, ReadKey, note_read
+from sitegen.build.pages import READS, Page, ReadKey, note_name, note_read
 from sitegen.config import Config
 
 THEME = Path(str(resources.files("sitegen").joinpath("theme")))
@@ -60,6 +61,19 @@ class TrackingTemplate(jinja2.Template):
         return module
 
 
+class TrackingContext(jinja2.runtime.Context):
+    """A render context that records which of the page's variables the templates look up."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        if READS.names is not None:
+            READS.names.add(key)
+        return super().resolve_or_missing(key)
+
+    def get_all(self) -> dict[str, Any]:  # an include or an import "with context" copies it all
+        note_name("*")
+        return super().get_all()
+
+
 class TrackingEnvironment(jinja2.Environment):
     """Jinja's environment, recording each read of a post's or channel's data while a page renders.
 
@@ -69,6 +83,7 @@ class TrackingEnvironment(jinja2.Environment):
     """
 
     template_class = TrackingTemplate
+    context_class = TrackingContext
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if READS.keys is not None:
@@ -255,10 +270,13 @@ class Renderer:
         out = template.render(**page.context, page=page, root=root, canonical=absolute)
         return out.replace(ROOT, root)
 
-    def render_recorded(self, page: Page) -> tuple[str, frozenset[ReadKey]]:
-        """Render one page and say what it read of the posts and channels (see :data:`pages.READS`)."""
-        READS.keys = reads = set()
+    def render_recorded(self, page: Page) -> tuple[str, frozenset[ReadKey], tuple[str, ...]]:
+        """Render one page; say what it read of the posts and channels, and which of its own
+        context variables it looked up (see :class:`pages.READS`)."""
+        READS.keys, READS.names = reads, names = set(), set()
         try:
-            return self.render(page), frozenset(reads)
+            html = self.render(page)
         finally:
-            READS.keys = None
+            READS.keys = READS.names = None
+        own = ("*",) if "*" in names else tuple(sorted(names & page.context.keys()))
+        return html, frozenset(reads), own
