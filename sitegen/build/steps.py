@@ -13,7 +13,6 @@ from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import (
     Page,
     Section,
-    context_digest,
     make_post_view,
     make_section,
     render_order,
@@ -71,13 +70,13 @@ _RENDERER: Renderer | None = None  # the renderer of the running build, inherite
 _OUTPUT = Path()
 
 
-def _render_page(page: Page) -> tuple[int, bool, frozenset[Any]]:
-    """Render one page into the output folder unless it already holds these bytes:
-    (size, written, what the render read of posts and channels)."""
-    html, reads = _RENDERER.render_recorded(page)  # type: ignore[union-attr]
+def _render_page(page: Page) -> tuple[int, bool, frozenset[Any], tuple[str, ...]]:
+    """Render one page into the output folder unless it already holds these bytes: (size, written,
+    what the render read of posts and channels, which of the page's context variables it read)."""
+    html, reads, names = _RENDERER.render_recorded(page)  # type: ignore[union-attr]
     data = html.encode("utf-8")
     try:
-        return len(data), write_output_file(_OUTPUT / page.path, data), reads
+        return len(data), write_output_file(_OUTPUT / page.path, data), reads, names
     except OSError as exc:
         raise BuildError(f"cannot write '{_OUTPUT / page.path}': {exc.strerror}") from None
 
@@ -97,23 +96,22 @@ def render_pages(
     forget_folders()
     todo = []
     for page in pages:
-        context = context_digest(page) if cache else ""
-        if cache and cache.is_fresh(page, context, writer.output):
+        if cache and cache.is_fresh(page, writer.output):
             writer.keep(page.path)
         else:
-            todo.append((page, context))
+            todo.append(page)
     progress.advance(len(pages) - len(todo))
-    renderer.compile_templates({page.template for page, _ in todo})  # once, before workers fork
+    renderer.compile_templates({page.template for page in todo})  # once, before workers fork
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
         done = 0
-        for chunk in parallel_map(_render_page, [page for page, _ in todo], jobs):
-            for (page, context), (size, written, reads) in zip(
+        for chunk in parallel_map(_render_page, todo, jobs):
+            for page, (size, written, reads, names) in zip(
                 todo[done : done + len(chunk)], chunk, strict=True
             ):
                 writer.keep(page.path, written)
                 if cache:
-                    cache.record_page(page, context, reads, size)
+                    cache.record_page(page, names, reads, size)
             done += len(chunk)
             progress.advance(len(chunk))
     finally:
