@@ -21,6 +21,7 @@ import os
 import pickle
 import shutil
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -280,19 +281,34 @@ class BuildCache:
         self.pages_file = self.folder / f"pages-{_digest(out)[:12]}.pickle"
         self.posts_file = self.folder / f"posts-{_digest(out)[:12]}.frames"  # per output: no thrashing
         self.state_file = self.folder / f"state-{_digest(out)[:12]}.pickle"
+        self.stats_file = self.folder / f"files-{_digest(out)[:12]}.pickle"
+        self.file_stats: dict[str, dict[str, tuple[int, int, int, int, str]]] = self._load(
+            self.stats_file, {}
+        )
+        self.stats_changed = False
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
         self.posts = PostStore(self.posts_file, self.version)
-        # the last build's site key, post and channel facet states, and pages (see set_site)
-        self.last: tuple[str, dict[str, Any], dict[str, Any]] = self._load(self.pages_file, ("", {}, {}))
-        # path -> (template, context names read, their values, post and channel reads, file size)
-        self.pages: dict[str, tuple[str, tuple[str, ...], Any, frozenset[Any], int]] = self.last[2]
+        self._last: tuple[str, dict[str, Any], dict[str, Any]] | None = None
         self.states: dict[str, Any] = {}
         self.changed: set[Any] = set()
         self.used: set[str] = set()
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
         self.templates: QuietBytecodeCache | None = None
+
+    @property
+    def last(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The last build's site key, post and channel facet states, and pages (see set_site);
+        loaded on first use, so a build with nothing to do never reads them."""
+        if self._last is None:
+            self._last = self._load(self.pages_file, ("", {}, {}))
+        return self._last
+
+    @property
+    def pages(self) -> dict[str, tuple[str, tuple[str, ...], Any, frozenset[Any], int]]:
+        """path -> (template, context names read, their values, post and channel reads, file size)."""
+        return self.last[2]
 
     def _load(self, path: Path, empty: Any) -> Any:
         """A store saved by this very code, or ``empty``."""
@@ -362,20 +378,57 @@ class BuildCache:
         return posts, bodies
 
     def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
-        """Each post file of a channel with its cache key (a hash of its bytes)."""
+        """Each post file of a channel with its cache key (a hash of its bytes).
+
+        A file whose size, mtime, ctime and inode are those of the last build keeps its key
+        without being read: an edit, even one that puts the old mtime back, changes the ctime; a
+        checkout that only resets mtimes costs one read of each file, and keys stay the same.
+        """
         posts_dir = channel_dir / POSTS_DIR
         if not posts_dir.is_dir():
             return []
-        keys = []
-        names = sorted(e.name for e in os.scandir(posts_dir) if e.name.endswith(".md") and e.is_file())
         folder = str(posts_dir)
-        for name in names:
+        known = self.file_stats.get(folder, {})
+        seen: dict[str, tuple[int, int, int, int, str]] = {}
+        keys = []
+        entries = sorted((e.name, e) for e in os.scandir(folder) if e.name.endswith(".md") and e.is_file())
+        for name, entry in entries:
             path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
             try:
-                keys.append((path, post_key(self.version, channel_dir.name, name, read_bytes(path))))
+                st = entry.stat()
+                stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                old = known.get(name)
+                if old is not None and old[:4] == stamp:
+                    key = old[4]
+                else:
+                    key = post_key(self.version, channel_dir.name, name, read_bytes(path))
+                    self.stats_changed = True
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+            seen[name] = (*stamp, key)
+            keys.append((path, key))
+        if len(seen) != len(known):
+            self.stats_changed = True
+        self.file_stats[folder] = seen
         return keys
+
+    def save_file_stats(self) -> None:
+        """Remember each post file's size, times and inode with its key, for the next build.
+
+        Files changed in the last two seconds are left out (read again next time): an edit in
+        the same clock tick as the hashing would otherwise keep its stale key.
+        """
+        if not self.stats_changed or self.warning:
+            return
+        recent = time.time_ns() - 2_000_000_000
+        stats = {
+            folder: {name: v for name, v in files.items() if v[1] < recent and v[2] < recent}
+            for folder, files in self.file_stats.items()
+        }
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+        self._save(self.stats_file, stats)
+        self.stats_changed = False
 
     # the whole site
 
@@ -394,16 +447,17 @@ class BuildCache:
 
     def unchanged(self, fingerprint: str | None) -> Any:
         """The last build's report if it built exactly this and its files are all still in place."""
+        self.save_file_stats()
         state = self._load(self.state_file, None)
         if fingerprint is None or state is None or state[0] != fingerprint:
             return None
+        sizes = state[2]
         try:
             made = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
             output = os.fspath(self.output)
             for path in made:
                 size = os.stat(os.path.join(output, path)).st_size  # strings: pathlib costs more here
-                known = self.pages.get(path)
-                if known is not None and known[4] != size:
+                if sizes.get(path, size) != size:
                     return None
         except (OSError, ValueError, TypeError):
             return None
@@ -423,7 +477,9 @@ class BuildCache:
     def save_state(self, fingerprint: str | None, report: Any) -> None:
         """After a whole build: what it built from, and its report for the next no-op build."""
         if fingerprint is not None:
-            self._save(self.state_file, (fingerprint, report))
+            sizes = {path: known[4] for path, known in self.pages.items()}
+            self._save(self.state_file, (fingerprint, report, sizes))
+        self.save_file_stats()
 
     def load_content(
         self, content_dir: Path, jobs: int, failures: dict[str, str] | None = None
