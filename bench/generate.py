@@ -170,6 +170,18 @@ def add_post(channel_dir: Path, post_id: int, seed: int = 99) -> Path:
     return channel_dir / "posts" / f"{post_id}.md"
 
 
+def refresh_views(channel_dir: Path, post_ids: list[int], bump: int = 17) -> None:
+    """Raise the view count of these posts, as a scheduled scrape's refresh window does."""
+    for post_id in post_ids:
+        path = channel_dir / "posts" / f"{post_id}.md"
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("views: "):
+                lines[i] = f"views: {int(line.removeprefix('views: ')) + bump}"
+                break
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main() -> None:
     """Command line: --posts N --out DIR [--channel NAME] [--seed S]."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
