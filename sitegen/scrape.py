@@ -231,6 +231,7 @@ class ChannelScrape:
     def _run(self) -> None:
         if self.dir.exists() and not self.dir.is_dir():
             raise ScrapeError(f"'{self.dir}' is a file, not a channel folder: move it out of the way")
+        self.progress.begin(f"@{self.name}: reading the newest page", 0)  # a slow first answer is shown
         page = self.fetcher.fetch_page(self.name, None, first=True)  # fails before anything is written
         if self.dir.is_dir():
             remove_temp_files(self.dir)
