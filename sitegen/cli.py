@@ -257,7 +257,7 @@ def serve(
     bind: str,
     base_path: str | None,
 ) -> None:
-    """Build the site, serve it on 127.0.0.1 and rebuild when content, templates or settings change.
+    """Build the site, serve it locally and rebuild when content, templates or settings change.
 
     The browser reloads after each rebuild. Ctrl-C stops the server.
 
