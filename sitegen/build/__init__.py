@@ -8,6 +8,7 @@ itself, step by step, is in :mod:`sitegen.build.steps`.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from dataclasses import dataclass, field
 
 from sitegen.build.cache import BuildCache, default_jobs
@@ -48,4 +49,8 @@ def build_site(
         return dataclasses.replace(last, written=0, removed=0)
     from sitegen.build.steps import build_changed  # Markdown and Jinja load only from here
 
-    return build_changed(cfg, cache, clean, progress, jobs or default_jobs(), fingerprint)
+    try:
+        return build_changed(cfg, cache, clean, progress, jobs or default_jobs(), fingerprint)
+    finally:
+        gc.unfreeze()  # build_changed freezes the posts it loads (see steps.make_sections)
+        gc.enable()

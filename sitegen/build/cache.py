@@ -21,6 +21,7 @@ import os
 import pickle
 import shutil
 import signal
+import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -188,12 +189,21 @@ class PostChanges:
         return self.added + self.text_changed
 
 
+_FRAME = struct.Struct("<HI")  # a frame: key length, post length, the key (ASCII), the pickled post
+
+
+def _frame(key: str, blob: bytes) -> bytes:
+    data = key.encode("ascii")
+    return _FRAME.pack(len(data), len(blob)) + data + blob
+
+
 class PostStore:
     """Parsed posts on disk: a version header, then (key, pickled post) frames, appended as posts arrive.
 
-    Reading streams the file and unpickles only the wanted posts, and new posts are appended, so
-    neither a rebuild nor a cold build holds the whole store in memory. Frames of posts no longer
-    in content/ are dropped by a compaction once they make up a fifth of the file.
+    Reading streams the file and unpickles only the wanted posts (the others are skipped by a seek),
+    and new posts are appended, so neither a rebuild nor a cold build holds the whole store in
+    memory. Frames of posts no longer in content/ are dropped by a compaction once they make up a
+    fifth of the file.
     """
 
     def __init__(self, path: Path, version: str) -> None:
@@ -211,24 +221,42 @@ class PostStore:
         except Exception:  # any unreadable store is simply rebuilt
             return False
 
+    def _frames(self, handle: Any, wanted: set[str] | None) -> Iterator[tuple[str, bytes | None]]:
+        """Each frame after the header: its key and bytes (None: not wanted, skipped). Sets
+        ``broken`` at a frame cut short (a build killed while appending): the rest is dropped."""
+        read, seek, size = handle.read, handle.seek, _FRAME.size
+        while head := read(size):
+            if len(head) < size:
+                self.broken = True
+                return
+            key_length, length = _FRAME.unpack(head)
+            key = read(key_length).decode("ascii", "replace")
+            if wanted is None or key in wanted:
+                blob = read(length)
+                if len(key) < key_length or len(blob) < length:
+                    self.broken = True
+                    return
+                yield key, blob
+            else:
+                seek(length, 1)
+                yield key, None
+
     def load(self, wanted: set[str]) -> dict[str, Any]:
         """Unpickle the posts of ``wanted`` keys that the store holds."""
         found: dict[str, Any] = {}
         if self.fresh:
             return found
         frames = 0
-        size = self.path.stat().st_size
         with self.path.open("rb") as handle:
             pickle.load(handle)
-            while handle.tell() < size:
-                try:
-                    key, blob = pickle.load(handle)
-                except Exception:  # a build killed while appending: the rest is dropped
-                    self.broken = True
-                    break
+            for key, blob in self._frames(handle, wanted):
                 frames += 1
-                if key in wanted and key not in found:
-                    found[key] = pickle.loads(blob)
+                if blob is not None and key not in found:
+                    try:
+                        found[key] = pickle.loads(blob)
+                    except Exception:  # a frame a killed build left half-written
+                        self.broken = True
+                        break
         self.frames = frames
         self.used.update(found)
         return found
@@ -243,8 +271,7 @@ class PostStore:
             self.frames = 0
             self.used.clear()
         with self.path.open("ab") as handle:
-            for frame in frames:
-                pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(b"".join(_frame(key, blob) for key, blob in frames))
         self.frames += len(frames)
         self.used.update(key for key, _ in frames)
 
@@ -257,16 +284,13 @@ class PostStore:
         kept: set[str] = set()
         with self.path.open("rb") as source, tmp.open("wb") as target:
             pickle.dump(pickle.load(source), target, protocol=pickle.HIGHEST_PROTOCOL)
-            while True:
-                try:
-                    key, blob = pickle.load(source)
-                except Exception:  # EOF, or the broken tail of a killed build
-                    break
-                if key in live and key not in kept:
+            for key, blob in self._frames(source, live):
+                if blob is not None and key not in kept:
                     kept.add(key)
-                    pickle.dump((key, blob), target, protocol=pickle.HIGHEST_PROTOCOL)
+                    target.write(_frame(key, blob))
         os.replace(tmp, self.path)
         self.frames = len(kept)
+        self.broken = False
 
 
 class BuildCache:
@@ -489,6 +513,7 @@ class BuildCache:
         ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
         """
         bodies: dict[Path, Any] = {}
+        gc.disable()  # loading makes no garbage cycles, only objects that live on (steps.make_sections)
 
         def read(channel_dir: Path) -> list[Post]:
             posts, bodies[channel_dir] = self.read_posts(channel_dir, jobs)
