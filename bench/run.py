@@ -204,6 +204,12 @@ def main() -> None:
     parser.add_argument("--hugo-max", type=int, default=0, help="no Hugo builds above this many posts")
     parser.add_argument("--no-search-runs", action="store_true", help="skip the builds with Pagefind")
     parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO,
+        help="the sitegen source to time (default: this checkout), e.g. a snapshot that stays put",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help="a folder holding another sitegen's source (its sitegen/ package), timed side by side, "
@@ -224,7 +230,9 @@ def main() -> None:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     outputs = (args.outputs or work).resolve()
-    variants = [("sitegen", REPO)] + ([("base", args.baseline.resolve())] if args.baseline else [])
+    variants = [("sitegen", args.source.resolve())] + (
+        [("base", args.baseline.resolve())] if args.baseline else []
+    )
     for posts in (int(n) for n in args.posts.split(",")):
         content = prepare_content(work, posts)
         hugo = not args.no_hugo and not (args.hugo_max and posts > args.hugo_max)

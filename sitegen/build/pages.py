@@ -539,15 +539,15 @@ def _hash(value: Any) -> str:
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
 
 
-PostState = tuple[str, int | None, int | None, tuple[str | None, str | None], str, str]
+PostState = tuple[Any, int | None, int | None, tuple[str | None, str | None], str, str]
 
 
 def post_state(view: PostView) -> PostState:
     """The state of each facet of a post ("file", "older", "newer", "reply", in that order), then
     the hashes of its file and of its searchable text (for :class:`cache.PostChanges`)."""
-    file = view.digest
+    file: Any = view.digest
     if view.media or view.preview_image:
-        file = _hash((file, [(m.href, m.thumb_href) for m in view.media], view.preview_image))
+        file = (file, tuple((m.href, m.thumb_href) for m in view.media), view.preview_image)
     older = view.older.post.id if view.older is not None else None
     newer = view.newer.post.id if view.newer is not None else None
     return file, older, newer, (view.reply_path, view.reply_title), view.digest, view.text_digest
