@@ -1,16 +1,19 @@
 """The build cache: skip reading, rendering and writing what has not changed since the last build.
 
-Two stores live in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it):
+Stores in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it), one set per output:
 
-- ``posts-<output>.frames``: each post file's parsed front matter and rendered Markdown, keyed by a hash of
-  the file's bytes (never mtimes: a git checkout resets them) and of sitegen's own code;
-- ``pages-<output>.pickle``: for each page of the output folder, the key it was rendered from (a
-  hash of the templates, the config, sitegen's code and the page's ``deps``) and the file's size.
+- ``posts-<output>.frames``: each post file's parsed front matter and rendered Markdown, keyed by a
+  hash of the file's bytes and of sitegen's own code;
+- ``files-<output>.pickle``: each post file's size, mtime, ctime and inode with that key, so an
+  unchanged file is not read again (an edit changes the ctime even if it puts the mtime back);
+- ``pages-<output>.pickle``: the site key (templates, settings, code, channels), the state of each
+  facet of each post and channel, and for each page what its render read (context variables and
+  post and channel facets, see :class:`sitegen.build.pages.READS`) and the file's size;
+- ``state-<output>.pickle``: the fingerprint of the last build's inputs, its report and page sizes.
 
-A page whose key and file size are unchanged is neither rendered nor written. Parsing and
-rendering of what is left run in worker processes (fork) when there is enough of it.
+A page is rendered again only when something it read changed. Parsing and rendering of what is
+left run in worker processes (fork) when there is enough of it.
 """
-
 from __future__ import annotations
 
 import contextlib
