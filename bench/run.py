@@ -5,8 +5,9 @@
         --baseline /tmp/sitegen-base --outputs /dev/shm/sitegen-bench
 
 Each round runs, in this order: Hugo (cold), then for this checkout (and the ``--baseline`` one):
-cold, no-op, one new post, and a daily run (10 new posts, the view counts of the newest 50 raised,
-as a scheduled scrape leaves them) without search, then the same with the Pagefind search step.
+cold, no-op, one new post (in the newest month), one new post that starts a new month, the view
+counts of the newest 50 raised, and a daily run (10 new posts, the view counts of the newest 50
+raised, as a scheduled scrape leaves them) without search, then the same with the Pagefind search step.
 Cold means an empty output folder and no build cache. Every run goes through ``/usr/bin/time -v``
 for its peak memory (the largest single process: the main process or one worker). The content is
 generated once per size and reused; every edit a run makes is undone after it.
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import add_post, generate, refresh_views  # noqa: E402
+from generate import add_post, generate, refresh_views, same_month  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNEL = "benchchan"
@@ -140,17 +141,31 @@ def sitegen_round(
     wipe(output)
     run("cold")
     run("no-op")
-    add_post(channel, total + 1)
+    month = same_month(channel, total)  # new posts in the newest month, as most days' are
+    add_post(channel, total + 1, date=month)
     try:
         run("+1 post")
     finally:
         remove(total + 1)
-    run("back")  # not reported: puts the site back to the state before the daily run
+    run("back")  # not reported: puts the site back to the state before the next step
+    add_post(channel, total + 1)  # the first post of a new month: the search archive takes the last one
+    try:
+        run("+1 post, new month")
+    finally:
+        remove(total + 1)
+    run("back")
     newest = list(range(total - REFRESHED + 1, total + 1))
     saved = {post_id: (channel / "posts" / f"{post_id}.md").read_bytes() for post_id in newest}
     try:
+        refresh_views(channel, newest)
+        run("views only")  # no searchable text changed
+    finally:
+        for post_id, data in saved.items():
+            (channel / "posts" / f"{post_id}.md").write_bytes(data)
+    run("back")
+    try:
         for post_id in range(total + 1, total + NEW_POSTS + 1):
-            add_post(channel, post_id)
+            add_post(channel, post_id, date=month)
         refresh_views(channel, newest)
         run("daily run")
     finally:
@@ -252,7 +267,7 @@ def main() -> None:
 
 def _step_order(step: str) -> tuple[bool, int, int]:
     """Hugo first, then each step of this checkout right above the baseline's same step."""
-    steps = ("cold", "no-op", "+1 post", "daily run")
+    steps = ("cold", "no-op", "+1 post", "+1 post, new month", "views only", "daily run")
     label, _, rest = step.partition(" ")
     name = rest.removesuffix(" +search")
     return (step.endswith("+search"), -1 if label == "hugo" else steps.index(name), label != "sitegen")

@@ -5,12 +5,15 @@ text, channel filter; nothing that changes with views, reactions or navigation),
 ``.sitegen-cache/search-<output>/`` at the path of the post's page, so result URLs are the pages'.
 A spoiler's text never reaches a record: a placeholder stands in its place.
 
-The records are split into two *tiers*, each indexed into a bundle of its own that the search page
-merges in the browser (Pagefind's ``mergeIndex``):
+The records are split into *tiers*, each indexed into a bundle of its own that the search page
+merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bundles.json``):
 
 - ``recent``: the posts of the newest post's month (taken from the content, never the clock, so a
   cold and an incremental build agree);
-- ``archive``: every older post.
+- ``archive-1``, ``archive-2``...: every older post, in as few bundles of at most
+  :data:`SHARD_SIZE` posts as fit, chosen by a hash of the post's path. Pagefind holds its whole
+  index in memory (about 45 KB a post), so this bounds its peak; fewer bundles rank closer to
+  one single index (merged results are ordered by each bundle's own scores).
 
 A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
 a tier whose records changed: a new post re-indexes its month, not the archive (the archive is
@@ -40,7 +43,7 @@ from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
 INDEX_DIR = "pagefind"
 RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
 ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of their path
-SHARD_SIZE = 10_000  # posts per archive bundle at most: Pagefind needs ~45 KB of memory a post
+SHARD_SIZE = 20_000  # posts per archive bundle at most: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
