@@ -210,7 +210,7 @@ def table(results: dict[str, list[tuple[float, float]]], base_label: str) -> str
 
 def main() -> None:
     """Command line: --posts N[,N...] --rounds R [--baseline DIR] [--work DIR] [--outputs DIR]
-    [--no-hugo | --hugo-max N] [--no-search-runs]."""
+    [--no-hugo | --hugo-max N] [--no-search-runs | --search-only]."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", default="4000", help="channel sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=3)
@@ -218,6 +218,7 @@ def main() -> None:
     parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference builds")
     parser.add_argument("--hugo-max", type=int, default=0, help="no Hugo builds above this many posts")
     parser.add_argument("--no-search-runs", action="store_true", help="skip the builds with Pagefind")
+    parser.add_argument("--search-only", action="store_true", help="only the builds with Pagefind")
     parser.add_argument(
         "--source",
         type=Path,
@@ -257,7 +258,8 @@ def main() -> None:
             if site:
                 hugo_round(site, results, outputs)
             order = variants if round_number % 2 == 0 else variants[::-1]  # neither always goes first
-            for search in (False, True) if not args.no_search_runs else (False,):
+            modes = (True,) if args.search_only else (False,) if args.no_search_runs else (False, True)
+            for search in modes:
                 for variant in order:
                     sitegen_round(work, content, search, variant, results, outputs)
             print(f"{posts} posts: round {round_number + 1}/{args.rounds} done", flush=True)

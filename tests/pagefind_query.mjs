@@ -2,7 +2,8 @@
 //   node pagefind_query.mjs <folder> <query>...
 // <folder> is a site's pagefind/ (its bundles.json lists the bundles: "recent" is the primary one,
 // the others are merged into it) or one bundle (it holds pagefind.js). Prints JSON:
-// {query: [{url, title, excerpt, score}]}, best first. fetch() reads the index files from disk.
+// {query: [{url, title, excerpt, score}]}, best first, and {"": {filter: {value: count}}}.
+// fetch() reads the index files from disk.
 import { readFile, access } from "node:fs/promises";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import path from "node:path";
@@ -32,4 +33,5 @@ for (const query of queries) {
     url: r.data.url, title: r.data.meta.title, excerpt: r.data.excerpt, score: r.score,
   }));
 }
+answers[""] = await pagefind.filters(); // "": the filters and their counts, as the UI lists them
 console.log(JSON.stringify(answers));

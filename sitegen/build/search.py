@@ -23,6 +23,7 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -400,11 +401,122 @@ def build_bundle(site: Path, bundle: Path) -> int:
         raise BuildError(
             f"the search indexer (Pagefind) failed: {detail[-1] if detail else result.returncode}"
         )
+    stable_filters(fresh)
     if bundle.exists():
         bundle.rename(old)
     fresh.rename(bundle)
     shutil.rmtree(old, ignore_errors=True)
     return indexed_pages(result.stdout)
+
+
+# --- Pagefind's filter files, made stable ------------------------------------------------------
+# Pagefind 1.x writes a filter's values (and the filters) in hash-map order, which changes from run
+# to run once a bundle holds two channels ("TODO: Change filter indexes to BTree to give them a
+# stable hash" in its source). The files are gzip'd CBOR after a "pagefind_dcd" signature, named by
+# a SHA-1 of that CBOR; sorting the values and renaming the files makes equal bundles equal bytes.
+
+SIGNATURE = b"pagefind_dcd"
+
+
+def _cbor_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """A CBOR item's major type, argument and the position after its head."""
+    first = data[pos]
+    major, info = first >> 5, first & 31
+    if info < 24:
+        return major, info, pos + 1
+    size = 1 << (info - 24)  # 24..27: 1, 2, 4 or 8 bytes follow
+    return major, int.from_bytes(data[pos + 1 : pos + 1 + size], "big"), pos + 1 + size
+
+
+def cbor_decode(data: bytes, pos: int = 0) -> tuple[Any, int]:
+    """Decode the CBOR subset Pagefind writes: integers, strings, byte strings, arrays, maps."""
+    major, arg, pos = _cbor_head(data, pos)
+    if major == 0:
+        return arg, pos
+    if major == 1:
+        return -1 - arg, pos
+    if major in (2, 3):
+        raw = data[pos : pos + arg]
+        return (raw if major == 2 else raw.decode("utf-8")), pos + arg
+    if major == 4:
+        items = []
+        for _ in range(arg):
+            item, pos = cbor_decode(data, pos)
+            items.append(item)
+        return items, pos
+    if major == 5:
+        pairs = []
+        for _ in range(arg):
+            key, pos = cbor_decode(data, pos)
+            value, pos = cbor_decode(data, pos)
+            pairs.append((key, value))
+        return dict(pairs), pos
+    raise ValueError(f"unexpected CBOR item (major type {major})")
+
+
+def _cbor_argument(major: int, arg: int) -> bytes:
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if arg < 1 << (8 * size):
+            return bytes([major << 5 | info]) + arg.to_bytes(size, "big")
+    raise ValueError("integer too large for CBOR")
+
+
+def cbor_encode(value: Any) -> bytes:
+    """Encode what :func:`cbor_decode` reads, with the shortest heads (as Pagefind's minicbor does)."""
+    if isinstance(value, int):
+        return _cbor_argument(0, value) if value >= 0 else _cbor_argument(1, -1 - value)
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _cbor_argument(3, len(raw)) + raw
+    if isinstance(value, bytes):
+        return _cbor_argument(2, len(value)) + value
+    if isinstance(value, list):
+        return _cbor_argument(4, len(value)) + b"".join(cbor_encode(item) for item in value)
+    if isinstance(value, dict):
+        parts = [cbor_encode(k) + cbor_encode(v) for k, v in value.items()]
+        return _cbor_argument(5, len(value)) + b"".join(parts)
+    raise TypeError(f"cannot encode {type(value).__name__} as CBOR")
+
+
+def _read_pf(path: Path) -> Any:
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(SIGNATURE):
+        raise ValueError(f"{path}: not a Pagefind file")
+    return cbor_decode(data, len(SIGNATURE))[0]
+
+
+def _write_pf(path_of: str, language: str, value: Any, digits: int, folder: Path) -> str:
+    """Write a Pagefind file named, as Pagefind names it, by the SHA-1 of its CBOR; return the name.
+
+    ``path_of`` places the name in the bundle, e.g. ``filter/{}.pf_filter``.
+    """
+    data = cbor_encode(value)
+    name = f"{language}_" + "".join(f"{byte:x}" for byte in hashlib.sha1(data).digest())[:digits]
+    target = folder / path_of.format(name)
+    target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=9, mtime=0))
+    return name
+
+
+def stable_filters(bundle: Path) -> None:
+    """Rewrite a bundle's filter files with their values (and the filters) in sorted order."""
+    entry_file = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    for language, info in entry["languages"].items():
+        meta_file = bundle / f"pagefind.{info['hash']}.pf_meta"
+        meta = _read_pf(meta_file)
+        renamed = []
+        for name, old_hash in sorted(meta[3]):
+            old_file = bundle / "filter" / f"{old_hash}.pf_filter"
+            index = _read_pf(old_file)
+            index[1] = sorted(index[1], key=lambda value: value[0])
+            old_file.unlink()
+            renamed.append([name, _write_pf("filter/{}.pf_filter", language, index, 7, bundle)])
+        meta[3] = renamed
+        meta_file.unlink()
+        info["hash"] = _write_pf("pagefind.{}.pf_meta", language, meta, 10, bundle)
+    entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def indexed_pages(log: str) -> int:

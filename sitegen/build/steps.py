@@ -20,7 +20,7 @@ from sitegen.build.pages import (
     site_pages,
 )
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
-from sitegen.build.search import remove_search_index, update_search_index
+from sitegen.build.search import SearchText, remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
 from sitegen.config import BASE_URL_WARNING, Config
 from sitegen.files import UnsafePathError, safe_relative
@@ -152,13 +152,22 @@ def write_discovery(
         writer.write(path, data)
 
 
-def update_search(cfg: Config, pages: list[Page], report: BuildReport, progress: ProgressSink) -> None:
-    """Index the written site for search (after stale pages are gone), or drop an old index."""
+def update_search(
+    cfg: Config,
+    sections: list[Section],
+    renderer: Renderer,
+    cache: BuildCache,
+    report: BuildReport,
+    progress: ProgressSink,
+) -> None:
+    """Index the posts for search (only the tiers whose records changed), or drop an old index."""
     if not cfg.search:
         remove_search_index(cfg.output_dir)
         return
     progress.begin("Indexing for search", 1)
-    report.searchable = update_search_index(cfg.output_dir, [page.path for page in pages])
+    strings = renderer.lang.data["strings"]
+    text = SearchText(renderer.lang.code, strings["channel"], strings["spoiler"])
+    report.searchable = update_search_index(cfg.output_dir, cache.folder, sections, text, renderer.lang.t)
     progress.end()
 
 
@@ -192,7 +201,7 @@ def build_changed(
     report.removed = writer.finish(tuple(f"{name}/" for name in failures))
     cache.save(writer.made)
     steps.next("Indexing for search")
-    update_search(cfg, pages, report, progress)
+    update_search(cfg, sections, renderer, cache, report, progress)
     steps.done()
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)
