@@ -120,7 +120,8 @@ def test_a_status_line_and_step_bars_show_on_a_terminal_and_the_cursor_comes_bac
     build_site(Config(root=tmp_path, search=False), progress=console)
     console.close()
     text = err.getvalue()
-    assert "Rendering pages" in text and text.endswith("\x1b[?25h")
+    assert "Parsing posts of @novosti" in text and "Rendering pages" in text
+    assert text.endswith("\x1b[?25h")
 
 
 def test_a_stage_without_a_count_ticks_after_a_moment():

@@ -42,6 +42,7 @@ def build_site(
     steps = Steps(progress)  # a status line on a terminal, and the step's time with --verbose
     steps.next("Checking for changes")
     cache = BuildCache(cfg, clean)
+    cache.progress = progress
     fingerprint = cache.fingerprint(cfg)
     last = None if clean else cache.unchanged(fingerprint)
     steps.done()

@@ -39,6 +39,7 @@ from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, MEDIA_DIR, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX, read_bytes
 from sitegen.model import Post
+from sitegen.progress import NoProgress, ProgressSink
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
     from sitegen.build.pages import Page, PostView, Section
@@ -301,6 +302,7 @@ class BuildCache:
 
     def __init__(self, cfg: Config, clean: bool = False) -> None:
         self.folder = cfg.output_dir.parent / CACHE_DIR
+        self.progress: ProgressSink = NoProgress()  # the build's: a bar while new posts are parsed
         if clean and self.folder.is_dir():
             shutil.rmtree(self.folder)
         self.version = code_version()
@@ -384,8 +386,10 @@ class BuildCache:
         work = [(Path(keys[i][0]), channel, self.version) for i in missing]
         if work:
             _warm_up()
+            self.progress.begin(f"Parsing posts of @{channel}", len(work))
         done = 0
         for chunk in parallel_map(_parse, work, jobs):
+            self.progress.advance(len(chunk))
             for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):
                 keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
                 loaded[key] = pickle.loads(blob)
