@@ -175,7 +175,8 @@ class Console:
             with self._lock:
                 if stop.is_set():
                     return
-                self.err.write(f"{_CLEAR_LINE}{label}... {time.monotonic() - started:.0f} s")
+                seconds = int(time.monotonic() - started)
+                self.err.write(f"{_CLEAR_LINE}{label}..." + (f" {seconds} s" if seconds else ""))
                 self.err.flush()
                 self._shown = True
 

@@ -128,10 +128,11 @@ def test_a_stage_without_a_count_ticks_after_a_moment():
     err = Terminal()
     console = Console(0, err=err)
     console.begin("Indexing for search", 0)
-    time.sleep(1.3)
+    time.sleep(2.5)  # status after 0.5 s, then each second
     console.end()
     text = err.getvalue()
-    assert "Indexing for search... 1 s" in text and text.endswith("\r\x1b[K")
+    assert "\r\x1b[KIndexing for search...\r\x1b[KIndexing for search... 1 s" in text
+    assert text.endswith("\r\x1b[K")  # the status line is gone
 
 
 # --- one broken channel does not stop the others -----------------------------------------------------
