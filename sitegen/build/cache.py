@@ -14,6 +14,7 @@ Stores in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it), o
 A page is rendered again only when something it read changed. Parsing and rendering of what is
 left run in worker processes (fork) when there is enough of it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -110,19 +111,23 @@ def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     return [func(item) for item in items[bounds[0] : bounds[1]]]
 
 
-def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> Iterator[list[_R]]:
-    """Apply ``func`` to every item, in ``jobs`` forked processes when there are enough items.
+def parallel_map(
+    func: Callable[[_T], _R], items: Sequence[_T], jobs: int, cost: int | None = None
+) -> Iterator[list[_R]]:
+    """Apply ``func`` to every item, in ``jobs`` forked processes when there is enough work
+    (``cost``: its size in simple items, when items differ; by default one per item).
 
     Yields lists of results in order, chunk by chunk (for progress). Workers inherit ``func`` and
     ``items`` through fork, so nothing but the results is pickled.
     """
     global _WORK
-    if jobs <= 1 or len(items) < PARALLEL_MIN or "fork" not in _start_methods():
+    work = len(items) if cost is None else cost
+    if jobs <= 1 or work < PARALLEL_MIN or len(items) < jobs or "fork" not in _start_methods():
         step = max(1, len(items) // 50)
         for start in range(0, len(items), step):
             yield [func(item) for item in items[start : start + step]]
         return
-    size = max(16, min(500, len(items) // (jobs * 8)))
+    size = max(16 if cost is None else 1, min(500, len(items) // (jobs * 8)))  # uneven items: small chunks
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _WORK = (func, items)
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them

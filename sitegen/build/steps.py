@@ -111,7 +111,8 @@ def render_pages(
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
         done = 0
-        for chunk in parallel_map(_render_page, todo, jobs):
+        cost = sum(len(page.context.get("posts", ())) or 1 for page in todo)  # a tag page: its posts
+        for chunk in parallel_map(_render_page, todo, jobs, cost):
             for page, (size, written, reads, names) in zip(
                 todo[done : done + len(chunk)], chunk, strict=True
             ):
