@@ -83,8 +83,9 @@ def prepare_hugo(work: Path, content: Path, posts: int) -> Path:
     return site
 
 
-def timed(command: list[str], cwd: Path, source: Path = REPO) -> tuple[float, float]:
-    """Run a command under /usr/bin/time -v; return (wall seconds, peak RSS in MB); fail loudly.
+def timed(command: list[str], cwd: Path, source: Path = REPO) -> tuple[float, float, float]:
+    """Run a command under /usr/bin/time -v; return (wall seconds, peak RSS in MB, CPU seconds of
+    the process and its workers: user + system); fail loudly.
 
     sitegen is imported from ``source`` (PYTHONPATH): this checkout, or the baseline's.
     """
@@ -97,7 +98,8 @@ def timed(command: list[str], cwd: Path, source: Path = REPO) -> tuple[float, fl
     if done.returncode:
         sys.exit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return elapsed, int(peak.group(1)) / 1024 if peak else float("nan")
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
+    return elapsed, int(peak.group(1)) / 1024 if peak else float("nan"), cpu
 
 
 def sitegen(work: Path, content: Path, output: Path, search: bool) -> list[str]:
@@ -184,26 +186,32 @@ def hugo_round(site: Path, results: dict, outputs: Path) -> None:
     results.setdefault("hugo cold", []).append(timed(["hugo", "--quiet", "--destination", str(public)], site))
 
 
-def table(results: dict[str, list[tuple[float, float]]], base_label: str) -> str:
-    """Medians of time and memory per step, with ratios to Hugo, to the same tool's cold build,
-    and to the baseline's same step."""
-    hugo = statistics.median(t for t, _ in results["hugo cold"]) if "hugo cold" in results else None
+def table(results: dict[str, list[tuple[float, float, float]]], base_label: str) -> str:
+    """Medians of wall time, CPU time and memory per step, with wall-time ratios to Hugo and to the
+    same tool's cold build, and wall and CPU ratios to the baseline's same step. On a busy machine
+    the CPU time (user + system, workers included) is the steadier figure."""
+    hugo = statistics.median(r[0] for r in results["hugo cold"]) if "hugo cold" in results else None
 
-    def median(step: str) -> float | None:
-        return statistics.median(t for t, _ in results[step]) if step in results else None
+    def median(step: str, index: int) -> float | None:
+        return statistics.median(r[index] for r in results[step]) if step in results else None
 
-    lines = [f"{'step':<28}{'runs':>5}{'median s':>10}{'peak MB':>9}{'/ hugo':>8}{'/ cold':>8}{'/ base':>8}"]
+    head = f"{'step':<28}{'runs':>5}{'wall s':>8}{'cpu s':>8}{'peak MB':>9}"
+    lines = [head + f"{'/ hugo':>8}{'/ cold':>8}{'/ base':>8}{'cpu/base':>9}"]
     for step, runs in results.items():
-        seconds = statistics.median(t for t, _ in runs)
-        memory = max(m for _, m in runs)
+        seconds = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
+        memory = max(r[1] for r in runs)
         label, _, rest = step.partition(" ")
-        cold = median(f"{label} cold" + (" +search" if step.endswith("+search") else ""))
-        base = median(f"{base_label} {rest}") if label == "sitegen" else None
+        cold = median(f"{label} cold" + (" +search" if step.endswith("+search") else ""), 0)
+        base = median(f"{base_label} {rest}", 0) if label == "sitegen" else None
+        base_cpu = median(f"{base_label} {rest}", 2) if label == "sitegen" else None
         vs_hugo = f"{seconds / hugo:.2f}" if hugo and label != "hugo" else ""
         vs_cold = f"{seconds / cold:.2f}" if cold and label != "hugo" else ""
         vs_base = f"{seconds / base:.2f}" if base else ""
+        cpu_base = f"{cpu / base_cpu:.2f}" if base_cpu else ""
         lines.append(
-            f"{step:<28}{len(runs):>5}{seconds:>10.2f}{memory:>9.0f}{vs_hugo:>8}{vs_cold:>8}{vs_base:>8}"
+            f"{step:<28}{len(runs):>5}{seconds:>8.2f}{cpu:>8.2f}{memory:>9.0f}"
+            f"{vs_hugo:>8}{vs_cold:>8}{vs_base:>8}{cpu_base:>9}"
         )
     return "\n".join(lines)
 
@@ -253,7 +261,7 @@ def main() -> None:
         content = prepare_content(work, posts)
         hugo = not args.no_hugo and not (args.hugo_max and posts > args.hugo_max)
         site = prepare_hugo(work, content, posts) if hugo else None
-        results: dict[str, list[tuple[float, float]]] = {}
+        results: dict[str, list[tuple[float, float, float]]] = {}
         for round_number in range(args.rounds):
             if site:
                 hugo_round(site, results, outputs)
