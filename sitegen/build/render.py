@@ -177,6 +177,9 @@ class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
         self.pending.clear()
 
 
+_PATH_NAMES = frozenset({"page", "root", "canonical"})  # render arguments made from the page's path
+
+
 class Renderer:
     """Renders :class:`Page` objects to HTML strings with the shared site context."""
 
@@ -278,5 +281,7 @@ class Renderer:
             html = self.render(page)
         finally:
             READS.keys = READS.names = None
-        own = ("*",) if "*" in names else tuple(sorted(names & page.context.keys()))
+        # the page's own variables, read or looked up in vain (a variable that appears later must
+        # count as a change): every name but the globals and the three that follow from the path
+        own = ("*",) if "*" in names else tuple(sorted(names - self.env.globals.keys() - _PATH_NAMES))
         return html, frozenset(reads), own
