@@ -1,7 +1,9 @@
 """Build step 2: gather cross-page data (prev/next, tags, months, pagination) and list every page.
 
-Everything here is pure: content in, :class:`Page` objects out. A page's ``path`` is its file inside
-output/; every link a page makes is relative, from :func:`root_of` its path.
+Content in, :class:`Page` objects out. A page's ``path`` is its file inside output/; every link a
+page makes is relative, from :func:`root_of` its path. Also here: what a page's render reads of the
+posts and channels (:class:`READS`, recorded while it renders) and the state of each thing it can
+read (:func:`post_state`, :func:`section_state`), which the build cache compares between builds.
 """
 
 from __future__ import annotations
