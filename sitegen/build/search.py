@@ -10,8 +10,8 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
 
 - ``recent``: the posts of the newest post's month (taken from the content, never the clock, so a
   cold and an incremental build agree);
-- ``archive-1``, ``archive-2``...: every older post, in as few bundles of at most
-  :data:`SHARD_SIZE` posts as fit, chosen by a hash of the post's path. Pagefind holds its whole
+- ``archive-1``, ``archive-2``...: every older post, in ceil(posts / :data:`SHARD_SIZE`) bundles
+  (about that many posts each), chosen by a hash of the post's path. Pagefind holds its whole
   index in memory (about 45 KB a post), so this bounds its peak; fewer bundles rank closer to
   one single index (merged results are ordered by each bundle's own scores).
 
@@ -44,7 +44,7 @@ from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
 INDEX_DIR = "pagefind"
 RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
 ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of their path
-SHARD_SIZE = 20_000  # posts per archive bundle at most: Pagefind needs ~45 KB of memory a post
+SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
