@@ -326,6 +326,7 @@ class BuildCache:
         self._last: tuple[str, dict[str, Any], dict[str, Any]] | None = None
         self.states: dict[str, Any] = {}
         self.changed: set[Any] = set()
+        self._keys: dict[Any, Any] = {}
         self.used: set[str] = set()
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
@@ -626,6 +627,8 @@ class BuildCache:
         context (``names``) and of the posts and channels (``reads``)."""
         from sitegen.build.pages import context_values
 
+        shared = self._keys  # one object per read key, shared by the pages that read it (memory, pickle)
+        reads = frozenset([shared.setdefault(key, key) for key in reads])
         self.pages[page.path] = (page.template, names, context_values(page, names), reads, size)
 
     def fail(self, exc: OSError) -> None:
