@@ -134,6 +134,11 @@ def parallel_map(
     try:
         with get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
             yield from pool.imap(_run_chunk, chunks)
+            # Done: let the workers end on their own. The with-block's exit would SIGTERM them,
+            # and a worker ended by SIGTERM while it holds the task queue's lock (SystemExit
+            # raised between taking the lock and Python seeing it) leaves the others blocked forever.
+            pool.close()
+            pool.join()
     finally:
         _WORK = None
         gc.unfreeze()
