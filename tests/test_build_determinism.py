@@ -338,7 +338,7 @@ def _apply(site: Path, settings_: dict, edit: tuple) -> None:
         other = site / "content" / "drugoy"
         if arg:
             write_channel(other, Channel(username="drugoy", title="Другой"))
-            write_post(other, Post(id=1, channel="drugoy", date=START, text="Другой канал #news"))
+            write_post(other, Post(id=1, channel="drugoy", date=START, text="Другой канал #news", views=1))
         else:
             shutil.rmtree(other, ignore_errors=True)
 
