@@ -163,11 +163,36 @@ def generate(out: Path, posts: int, channel: str = "benchchan", seed: int = 7, y
     return channel_dir
 
 
-def add_post(channel_dir: Path, post_id: int, seed: int = 99) -> Path:
+NEW_MONTH = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)  # later than any generated post: a month of its own
+
+
+def add_post(channel_dir: Path, post_id: int, seed: int = 99, date: datetime = NEW_MONTH) -> Path:
     """Add one new post (newest date) to an existing channel; return its file."""
     rnd = random.Random(seed + post_id)
-    write_post(channel_dir, rnd, channel_dir.name, post_id, datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+    write_post(channel_dir, rnd, channel_dir.name, post_id, date)
     return channel_dir / "posts" / f"{post_id}.md"
+
+
+def same_month(channel_dir: Path, generated: int) -> datetime:
+    """A date just after post ``generated`` (the newest generated one) and in its month, as a
+    daily run's new posts are; the search index keeps the newest month in a bundle of its own."""
+    text = (channel_dir / "posts" / f"{generated}.md").read_text(encoding="utf-8")
+    line = next(ln for ln in text.split("\n") if ln.startswith("date: "))
+    newest = datetime.fromisoformat(line.removeprefix("date: ").strip())
+    later = newest + timedelta(minutes=1)
+    return later if later.month == newest.month else newest
+
+
+def refresh_views(channel_dir: Path, post_ids: list[int], bump: int = 17) -> None:
+    """Raise the view count of these posts, as a scheduled scrape's refresh window does."""
+    for post_id in post_ids:
+        path = channel_dir / "posts" / f"{post_id}.md"
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("views: "):
+                lines[i] = f"views: {int(line.removeprefix('views: ')) + bump}"
+                break
+        path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def main() -> None:

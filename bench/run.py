@@ -1,13 +1,16 @@
-"""Time ``sitegen build`` against Hugo on the same synthetic channel, alternating, and print medians.
+"""Time ``sitegen build`` against Hugo (and an older sitegen) on the same synthetic channel, alternating.
 
     python bench/run.py --posts 4000 --rounds 3
-    python bench/run.py --posts 100000 --rounds 1 --no-hugo
-    python bench/run.py --posts 4000 --rounds 5 --outputs /dev/shm/sitegen-bench
+    python bench/run.py --posts 4000,20000,100000 --rounds 1 --no-search-runs --hugo-max 20000 \
+        --baseline /tmp/sitegen-base --outputs /dev/shm/sitegen-bench
 
-Each round runs, in this order: Hugo (cold), sitegen cold / no-op / one new post without search,
-then the same three with the Pagefind search step. Cold means an empty output folder and no
-build cache. Every run goes through ``/usr/bin/time -v`` for its peak memory (the largest single
-process: the main process or one worker). The content is generated once per size and reused.
+Each round runs, in this order: Hugo (cold), then for this checkout (and the ``--baseline`` one):
+cold, no-op, one new post (in the newest month), one new post that starts a new month, the view
+counts of the newest 50 raised, and a daily run (10 new posts, the view counts of the newest 50
+raised, as a scheduled scrape leaves them) without search, then the same with the Pagefind search step.
+Cold means an empty output folder and no build cache. Every run goes through ``/usr/bin/time -v``
+for its peak memory (the largest single process: the main process or one worker). The content is
+generated once per size and reused; every edit a run makes is undone after it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import add_post, generate  # noqa: E402
+from generate import add_post, generate, refresh_views, same_month  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CHANNEL = "benchchan"
@@ -53,7 +56,7 @@ def prepare_content(work: Path, posts: int) -> Path:
     """Generate the channel once per size (a marker file remembers the size)."""
     content = work / f"content-{posts}"
     marker = content / ".generated"
-    if not marker.exists():
+    if not marker.exists() or marker.read_text() != str(posts):
         started = time.perf_counter()
         generate(content, posts, CHANNEL)
         marker.write_text(str(posts))
@@ -80,13 +83,14 @@ def prepare_hugo(work: Path, content: Path, posts: int) -> Path:
     return site
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a command under /usr/bin/time -v; return (wall seconds, peak RSS in MB); fail loudly.
+def timed(command: list[str], cwd: Path, source: Path = REPO) -> tuple[float, float, float]:
+    """Run a command under /usr/bin/time -v; return (wall seconds, peak RSS in MB, CPU seconds of
+    the process and its workers: user + system); fail loudly.
 
-    sitegen is imported from this checkout (PYTHONPATH), whatever copy is installed.
+    sitegen is imported from ``source`` (PYTHONPATH): this checkout, or the baseline's.
     """
     env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(source), os.environ.get("PYTHONPATH")]))
     )
     started = time.perf_counter()
     done = subprocess.run([TIME, "-v", *command], cwd=cwd, capture_output=True, text=True, env=env)
@@ -94,7 +98,8 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     if done.returncode:
         sys.exit(f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return elapsed, int(peak.group(1)) / 1024 if peak else float("nan")
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
+    return elapsed, int(peak.group(1)) / 1024 if peak else float("nan"), cpu
 
 
 def sitegen(work: Path, content: Path, output: Path, search: bool) -> list[str]:
@@ -110,25 +115,67 @@ def wipe(output: Path) -> None:
     shutil.rmtree(output.parent / ".sitegen-cache", ignore_errors=True)
 
 
-def sitegen_round(work: Path, content: Path, search: bool, new_id: int, results: dict, outputs: Path) -> None:
-    """Cold, no-op and one-new-post builds of sitegen; the new post is removed afterwards."""
+NEW_POSTS = 10  # a daily run: new posts since yesterday
+REFRESHED = 50  # and the newest posts whose view counts a scrape refreshes
+
+
+def sitegen_round(
+    work: Path, content: Path, search: bool, variant: tuple[str, Path], results: dict, outputs: Path
+) -> None:
+    """Cold, no-op, one-new-post and daily builds of one sitegen (``variant``: label and source);
+    every edit of the content is undone afterwards."""
+    label, source = variant
     suffix = " +search" if search else ""
-    output = outputs / "out" / "site"
+    output = outputs / f"out-{label}" / "site"
     output.parent.mkdir(parents=True, exist_ok=True)
+    channel = content / CHANNEL
+    total = int((content / ".generated").read_text())
+
+    def run(step: str) -> None:
+        seconds, peak = timed(sitegen(work, content, output, search), work, source)
+        results.setdefault(f"{label} {step}{suffix}", []).append((seconds, peak))
+        print(f"  {label} {step}{suffix}: {seconds:.2f} s, {peak:.0f} MB", flush=True)
+
+    def remove(post_id: int) -> None:
+        (channel / "posts" / f"{post_id}.md").unlink(missing_ok=True)
+        shutil.rmtree(channel / "media" / str(post_id), ignore_errors=True)
+
     wipe(output)
-    results.setdefault(f"sitegen cold{suffix}", []).append(
-        timed(sitegen(work, content, output, search), work)
-    )
-    results.setdefault(f"sitegen no-op{suffix}", []).append(
-        timed(sitegen(work, content, output, search), work)
-    )
-    post = add_post(content / CHANNEL, new_id)
+    run("cold")
+    run("no-op")
+    month = same_month(channel, total)  # new posts in the newest month, as most days' are
+    add_post(channel, total + 1, date=month)
     try:
-        run = timed(sitegen(work, content, output, search), work)
-        results.setdefault(f"sitegen +1 post{suffix}", []).append(run)
+        run("+1 post")
     finally:
-        post.unlink()
-        shutil.rmtree(content / CHANNEL / "media" / str(new_id), ignore_errors=True)
+        remove(total + 1)
+    run("back")  # not reported: puts the site back to the state before the next step
+    add_post(channel, total + 1)  # the first post of a new month: the search archive takes the last one
+    try:
+        run("+1 post, new month")
+    finally:
+        remove(total + 1)
+    run("back")
+    newest = list(range(total - REFRESHED + 1, total + 1))
+    saved = {post_id: (channel / "posts" / f"{post_id}.md").read_bytes() for post_id in newest}
+    try:
+        refresh_views(channel, newest)
+        run("views only")  # no searchable text changed
+    finally:
+        for post_id, data in saved.items():
+            (channel / "posts" / f"{post_id}.md").write_bytes(data)
+    run("back")
+    try:
+        for post_id in range(total + 1, total + NEW_POSTS + 1):
+            add_post(channel, post_id, date=month)
+        refresh_views(channel, newest)
+        run("daily run")
+    finally:
+        for post_id in range(total + 1, total + NEW_POSTS + 1):
+            remove(post_id)
+        for post_id, data in saved.items():
+            (channel / "posts" / f"{post_id}.md").write_bytes(data)
+    del results[f"{label} back{suffix}"]
 
 
 def hugo_round(site: Path, results: dict, outputs: Path) -> None:
@@ -139,29 +186,59 @@ def hugo_round(site: Path, results: dict, outputs: Path) -> None:
     results.setdefault("hugo cold", []).append(timed(["hugo", "--quiet", "--destination", str(public)], site))
 
 
-def table(results: dict[str, list[tuple[float, float]]]) -> str:
-    """Medians of time and memory per step, with ratios to Hugo and to sitegen's cold build."""
-    hugo = statistics.median(t for t, _ in results["hugo cold"]) if "hugo cold" in results else None
-    lines = [f"{'step':<26}{'runs':>5}{'median s':>10}{'peak MB':>9}{'/ hugo':>8}{'/ cold':>8}"]
+def table(results: dict[str, list[tuple[float, float, float]]], base_label: str) -> str:
+    """Medians of wall time, CPU time and memory per step, with wall-time ratios to Hugo and to the
+    same tool's cold build, and wall and CPU ratios to the baseline's same step. On a busy machine
+    the CPU time (user + system, workers included) is the steadier figure."""
+    hugo = statistics.median(r[0] for r in results["hugo cold"]) if "hugo cold" in results else None
+
+    def median(step: str, index: int) -> float | None:
+        return statistics.median(r[index] for r in results[step]) if step in results else None
+
+    head = f"{'step':<28}{'runs':>5}{'wall s':>8}{'cpu s':>8}{'peak MB':>9}"
+    lines = [head + f"{'/ hugo':>8}{'/ cold':>8}{'/ base':>8}{'cpu/base':>9}"]
     for step, runs in results.items():
-        seconds = statistics.median(t for t, _ in runs)
-        memory = max(m for _, m in runs)
-        cold_step = "sitegen cold" + (" +search" if step.endswith("+search") else "")
-        cold = statistics.median(t for t, _ in results[cold_step]) if cold_step in results else None
-        vs_hugo = f"{seconds / hugo:.2f}" if hugo and step.startswith("sitegen") else ""
-        vs_cold = f"{seconds / cold:.2f}" if cold and step.startswith("sitegen") else ""
-        lines.append(f"{step:<26}{len(runs):>5}{seconds:>10.2f}{memory:>9.0f}{vs_hugo:>8}{vs_cold:>8}")
+        seconds = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
+        memory = max(r[1] for r in runs)
+        label, _, rest = step.partition(" ")
+        cold = median(f"{label} cold" + (" +search" if step.endswith("+search") else ""), 0)
+        base = median(f"{base_label} {rest}", 0) if label == "sitegen" else None
+        base_cpu = median(f"{base_label} {rest}", 2) if label == "sitegen" else None
+        vs_hugo = f"{seconds / hugo:.2f}" if hugo and label != "hugo" else ""
+        vs_cold = f"{seconds / cold:.2f}" if cold and label != "hugo" else ""
+        vs_base = f"{seconds / base:.2f}" if base else ""
+        cpu_base = f"{cpu / base_cpu:.2f}" if base_cpu else ""
+        lines.append(
+            f"{step:<28}{len(runs):>5}{seconds:>8.2f}{cpu:>8.2f}{memory:>9.0f}"
+            f"{vs_hugo:>8}{vs_cold:>8}{vs_base:>8}{cpu_base:>9}"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    """Command line: --posts N --rounds R [--work DIR] [--outputs DIR] [--no-hugo] [--no-search-runs]."""
+    """Command line: --posts N[,N...] --rounds R [--baseline DIR] [--work DIR] [--outputs DIR]
+    [--no-hugo | --hugo-max N] [--no-search-runs | --search-only]."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--posts", type=int, default=4000)
+    parser.add_argument("--posts", default="4000", help="channel sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "out")
     parser.add_argument("--no-hugo", action="store_true", help="skip the Hugo reference builds")
+    parser.add_argument("--hugo-max", type=int, default=0, help="no Hugo builds above this many posts")
     parser.add_argument("--no-search-runs", action="store_true", help="skip the builds with Pagefind")
+    parser.add_argument("--search-only", action="store_true", help="only the builds with Pagefind")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO,
+        help="the sitegen source to time (default: this checkout), e.g. a snapshot that stays put",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a folder holding another sitegen's source (its sitegen/ package), timed side by side, "
+        "e.g. from: git archive <commit> sitegen | tar -x -C DIR",
+    )
     parser.add_argument(
         "--outputs",
         type=Path,
@@ -172,20 +249,38 @@ def main() -> None:
         sys.exit(f"{TIME} is missing: apt-get install -y time")
     if not args.no_hugo and not shutil.which("hugo"):
         sys.exit("hugo is missing: apt-get install -y hugo (or pass --no-hugo)")
+    if args.baseline and not (args.baseline / "sitegen" / "__init__.py").is_file():
+        sys.exit(f"--baseline {args.baseline}: no sitegen/ package there")
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     outputs = (args.outputs or work).resolve()
-    content = prepare_content(work, args.posts)
-    site = None if args.no_hugo else prepare_hugo(work, content, args.posts)
-    results: dict[str, list[tuple[float, float]]] = {}
-    for round_number in range(args.rounds):
-        if site:
-            hugo_round(site, results, outputs)
-        sitegen_round(work, content, False, args.posts + 1 + round_number, results, outputs)
-        if not args.no_search_runs:
-            sitegen_round(work, content, True, args.posts + 1 + round_number, results, outputs)
-        print(f"round {round_number + 1}/{args.rounds} done", flush=True)
-    print(f"\n{args.posts} posts, {args.rounds} round(s), medians:\n{table(results)}")
+    variants = [("sitegen", args.source.resolve())] + (
+        [("base", args.baseline.resolve())] if args.baseline else []
+    )
+    for posts in (int(n) for n in args.posts.split(",")):
+        content = prepare_content(work, posts)
+        hugo = not args.no_hugo and not (args.hugo_max and posts > args.hugo_max)
+        site = prepare_hugo(work, content, posts) if hugo else None
+        results: dict[str, list[tuple[float, float, float]]] = {}
+        for round_number in range(args.rounds):
+            if site:
+                hugo_round(site, results, outputs)
+            order = variants if round_number % 2 == 0 else variants[::-1]  # neither always goes first
+            modes = (True,) if args.search_only else (False,) if args.no_search_runs else (False, True)
+            for search in modes:
+                for variant in order:
+                    sitegen_round(work, content, search, variant, results, outputs)
+            print(f"{posts} posts: round {round_number + 1}/{args.rounds} done", flush=True)
+        results = {step: results[step] for step in sorted(results, key=_step_order)}
+        print(f"\n{posts} posts, {args.rounds} round(s), medians:\n{table(results, 'base')}\n", flush=True)
+
+
+def _step_order(step: str) -> tuple[bool, int, int]:
+    """Hugo first, then each step of this checkout right above the baseline's same step."""
+    steps = ("cold", "no-op", "+1 post", "+1 post, new month", "views only", "daily run")
+    label, _, rest = step.partition(" ")
+    name = rest.removesuffix(" +search")
+    return (step.endswith("+search"), -1 if label == "hugo" else steps.index(name), label != "sitegen")
 
 
 if __name__ == "__main__":

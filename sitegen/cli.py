@@ -5,6 +5,7 @@ Nothing here knows how to scrape or build; it only wires options to the stages.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import click
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import SitegenError
+from sitegen.progress import SHOW_CURSOR, Console
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,34 +49,23 @@ def get_config(config_path: Path | None, **overrides: Any) -> Config:
     return load_config(config_path).with_overrides(**overrides)
 
 
-class Progress:
-    """A progress bar on a terminal; a single summary line elsewhere (CI logs, pipes)."""
+def voice_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-q/--quiet`` and ``-v/--verbose``, shared by every command; the command gets a ``console``."""
 
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._label = ""
-        self._count = 0
-        self._interactive = sys.stderr.isatty()
+    @functools.wraps(func)
+    def command(*args: Any, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
+        if quiet and verbose:
+            raise click.UsageError("--quiet and --verbose cannot go together: pick one")
+        console = Console(-1 if quiet else 1 if verbose else 0)
+        try:
+            return func(*args, console=console, **kwargs)
+        finally:
+            console.close()  # also on Ctrl-C: the bar is closed and the cursor shown again
 
-    def begin(self, label: str, total: int) -> None:
-        """Start a stage of ``total`` steps."""
-        self.end()
-        self._label, self._count = label, 0
-        if self._interactive and total > 1:
-            self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            self._bar.__enter__()
-
-    def advance(self, steps: int = 1) -> None:
-        """Count ``steps`` more steps of the current stage."""
-        self._count += steps
-        if self._bar is not None:
-            self._bar.update(steps)
-
-    def end(self) -> None:
-        """Close the current stage."""
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
+    command = click.option(
+        "-v", "--verbose", is_flag=True, help="Say more: each step's time, every warning."
+    )(command)
+    return click.option("-q", "--quiet", is_flag=True, help="Print errors only.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -92,6 +83,7 @@ def cli() -> None:
 
 
 @cli.command()
+@voice_options
 @config_option
 @content_option
 @click.argument("channels", nargs=-1, metavar="CHANNEL...")
@@ -102,6 +94,7 @@ def cli() -> None:
 @click.option("--no-media", "no_media", is_flag=True, help="Do not download photos, videos and other files.")
 @click.option("--telegram-url", help="Where the web preview lives (default: https://t.me).")
 def scrape(
+    console: Console,
     config_path: Path | None,
     content: Path | None,
     channels: tuple[str, ...],
@@ -119,7 +112,8 @@ def scrape(
     Example:
       sitegen scrape durov --limit 100
     """
-    from sitegen.scrape import scrape_channels
+    from sitegen.scrape import normalise_channel, scrape_channels
+    from sitegen.telegram.fetch import ScrapeError
 
     cfg = get_config(
         config_path,
@@ -129,23 +123,35 @@ def scrape(
         media=False if no_media else None,
         telegram_url=telegram_url,
     )
+    if not channels:  # names from the settings file: say where the bad one is
+        for name in cfg.scrape.channels:
+            try:
+                normalise_channel(name)
+            except ScrapeError as exc:
+                raise SitegenError(f"{cfg.source}: scrape.channels: {exc}") from None
     started = time.perf_counter()
-    progress = Progress()
-    summary = scrape_channels(cfg, channels or cfg.scrape.channels, progress=progress)
-    progress.end()
+    summary = scrape_channels(cfg, channels or cfg.scrape.channels, progress=console)
+    console.end()
     for result in summary.channels:
-        for warning in result.warnings:
-            click.echo(f"warning: @{result.channel}: {warning}", err=True)
+        console.warnings(result.warnings, prefix=f"@{result.channel}: ")
     if len(summary.errors) < len(summary.channels):
-        click.echo(f"{summary.line()} in {time.perf_counter() - started:.1f} s")
+        console.info(f"{summary.line()} in {time.perf_counter() - started:.1f} s")
     for result in summary.channels:
         if result.error:
-            click.echo(f"Error: {result.error}", err=True)
+            console.error(result.error)
     if summary.errors:
         click.get_current_context().exit(1)
 
 
+def base_url_said(output: Path, verbose: bool) -> bool:
+    """Whether the base_url warning was already given for this output folder (its first build says it)."""
+    from sitegen.build.write import MANIFEST
+
+    return not verbose and (output / MANIFEST).is_file()
+
+
 @cli.command()
+@voice_options
 @config_option
 @content_option
 @click.option(
@@ -159,6 +165,7 @@ def scrape(
 @click.option("--clean", is_flag=True, help="Empty the output folder first (and drop the build cache).")
 @click.option("--no-search", "no_search", is_flag=True, help="Skip the full-text search index.")
 def build(
+    console: Console,
     config_path: Path | None,
     content: Path | None,
     output: Path | None,
@@ -173,32 +180,38 @@ def build(
       sitegen build --base-url https://user.github.io/repo/
     """
     from sitegen.build import build_site
+    from sitegen.config import BASE_URL_WARNING
 
     cfg = get_config(
         config_path, content=content, output=output, base_url=base_url, search=False if no_search else None
     )
     started = time.perf_counter()
-    progress = Progress()
-    report = build_site(cfg, clean=clean, progress=progress)
-    progress.end()
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    said = base_url_said(cfg.output_dir, console.verbosity > 0)
+    report = build_site(cfg, clean=clean, progress=console)
+    console.end()
+    console.warnings([w for w in report.warnings if not (said and w == BASE_URL_WARNING)])
+    for failure in report.failed:
+        console.error(failure)
     elapsed = time.perf_counter() - started
-    click.echo(
+    failed = f", {len(report.failed)} channel(s) left out" if report.failed else ""
+    console.info(
         f"Built {report.posts} posts of {report.channels} channel(s) into {cfg.output_dir}/: "
         f"{report.pages} pages, {report.written} files written, {report.media} media files"
         + (f", {report.searchable} pages searchable" if cfg.search else ", search skipped")
-        + f" in {elapsed:.2f} s"
+        + f"{failed} in {elapsed:.2f} s"
     )
+    if report.failed:
+        click.get_current_context().exit(1)
 
 
 @cli.command()
+@voice_options
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".", metavar="[DIR]")
 @click.option(
     "--channel", "channels", multiple=True, required=True, metavar="NAME", help="Channel (repeatable)."
 )
 @click.option("--force", is_flag=True, help="Overwrite the project files (never content/) if they exist.")
-def init(directory: Path, channels: tuple[str, ...], force: bool) -> None:
+def init(console: Console, directory: Path, channels: tuple[str, ...], force: bool) -> None:
     """Create a ready project in DIR (default: here) that archives a channel on GitHub Pages.
 
     \b
@@ -209,31 +222,43 @@ def init(directory: Path, channels: tuple[str, ...], force: bool) -> None:
 
     result = init_project(directory, channels, force=force)
     for path in result.written:
-        click.echo(f"  created      {directory / path}")
+        console.info(f"  created      {directory / path}")
     for path in result.overwritten:
-        click.echo(f"  overwritten  {directory / path}")
-    where = "" if directory == Path(".") else f"cd {directory}\n  "
-    click.echo(
-        f"Next:\n  {where}sitegen scrape     # read the channel into content/\n"
-        "  sitegen serve      # preview at http://127.0.0.1:8000/\n"
-        "To publish: on GitHub set Settings -> Pages -> Source: GitHub Actions, then push (see README)."
+        console.info(f"  overwritten  {directory / path}")
+    where = "" if directory == Path(".") else f"  cd {directory}\n"
+    console.info(
+        f'Next steps (see README.md, "Publish on GitHub Pages"):\n{where}'
+        "  sitegen scrape --limit 100   # read the newest posts into content/\n"
+        "  sitegen serve                # preview at http://127.0.0.1:8000/\n"
+        "  on GitHub: Settings -> Pages -> Source: GitHub Actions, then push this folder"
     )
 
 
 @cli.command()
+@voice_options
 @config_option
 @content_option
 @click.option(
     "--output", type=click.Path(file_okay=False, path_type=Path), help="Site folder (default: output)."
 )
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port on 127.0.0.1."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port (default: 8000, or the next free one when it is busy; 0 picks any free port).",
 )
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on, e.g. 0.0.0.0.")
 @click.option("--base-path", help="Serve under this path, e.g. /repo/ (default: the path of base_url).")
 def serve(
-    config_path: Path | None, content: Path | None, output: Path | None, port: int, base_path: str | None
+    console: Console,
+    config_path: Path | None,
+    content: Path | None,
+    output: Path | None,
+    port: int | None,
+    bind: str,
+    base_path: str | None,
 ) -> None:
-    """Build the site, serve it on 127.0.0.1 and rebuild when content, templates or settings change.
+    """Build the site, serve it locally and rebuild when content, templates or settings change.
 
     The browser reloads after each rebuild. Ctrl-C stops the server.
 
@@ -248,7 +273,11 @@ def serve(
         config_path=config_path,
         port=port,
         base_path=base_path,
-        echo=click.echo,
+        echo=console.info,
+        warn=console.warnings,
+        error=console.error,
+        bind=bind,
+        progress=console,
     )
 
 
@@ -256,6 +285,7 @@ def serve(
 
 
 @cli.command("import")
+@voice_options
 @config_option
 @content_option
 @click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
@@ -266,7 +296,12 @@ def serve(
     "--chat", "chats", multiple=True, metavar="NAME|ID", help="Whole-account export: the chat(s) to import."
 )
 def import_(
-    config_path: Path | None, content: Path | None, path: Path, channel: str | None, chats: tuple[str, ...]
+    console: Console,
+    config_path: Path | None,
+    content: Path | None,
+    path: Path,
+    channel: str | None,
+    chats: tuple[str, ...],
 ) -> None:
     """Import a Telegram Desktop export (Export chat history -> JSON) into content/.
 
@@ -289,16 +324,14 @@ def import_(
         for chat in export.chats:
             click.echo(f"  {chat.label}, {chat.count} messages")
         return
-    progress = Progress()
-    results = import_chats(cfg, export, pick_chats(export, chats), channel=channel, progress=progress)
-    progress.end()
+    results = import_chats(cfg, export, pick_chats(export, chats), channel=channel, progress=console)
+    console.end()
     for result in results:
-        for warning in result.warnings:
-            click.echo(f"warning: {result.channel}: {warning}", err=True)
+        console.warnings(result.warnings, prefix=f"{result.channel}: ")
         if result.unknown:
             keys = ", ".join(sorted(result.unknown))
-            click.echo(f"warning: {result.channel}: kept unknown message keys as they are: {keys}", err=True)
-        click.echo(f"{result.line()} in {time.perf_counter() - started:.1f} s")
+            console.warn(f"{result.channel}: kept unknown message keys as they are: {keys}")
+        console.info(f"{result.line()} in {time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:
@@ -308,15 +341,25 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        if sys.stderr.isatty():
+            sys.stderr.write(SHOW_CURSOR)
         click.echo(
             "Interrupted; everything written so far is whole. Run the command again to go on.", err=True
         )
         sys.exit(130)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "sitegen"
+        message = " ".join(exc.format_message().split())
+        click.echo(f"Error: {message} (see '{where} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code)
     except SitegenError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {' '.join(str(exc).split())}", err=True)
         sys.exit(1)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

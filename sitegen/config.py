@@ -6,16 +6,24 @@ Every error names the file and the key, so ``sitegen`` can print it on one line.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sitegen import i18n
 from sitegen.errors import SitegenError
 
 CONFIG_FILE = "sitegen.toml"
+MAX_PER_PAGE = 1000
+BASE_URL_WARNING = (
+    "base_url is not set: no Atom feeds, sitemap.xml, robots.txt, canonical or og:image URLs "
+    "(set base_url in sitegen.toml or pass --base-url)"
+)
 
 
 class ConfigError(SitegenError):
@@ -53,6 +61,8 @@ class Config:
     search: bool = True  # build the Pagefind search index
     scrape: ScrapeConfig = field(default_factory=ScrapeConfig)
     root: Path = Path(".")  # the folder the relative paths above are resolved against
+    source: str = field(default=CONFIG_FILE, compare=False, repr=False)  # the settings file, for errors
+    file_keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # keys set in it
 
     @property
     def content_dir(self) -> Path:
@@ -72,17 +82,19 @@ class Config:
     def with_overrides(self, **values: Any) -> Config:
         """Return a copy with the given settings replaced; ``None`` values are ignored."""
         values = {k: v for k, v in values.items() if v is not None}
-        scrape_values = {k: values.pop(k) for k in list(values) if k in _field_types(ScrapeConfig)}
+        scrape_values = {k: values.pop(k) for k in list(values) if k in setting_types(ScrapeConfig)}
+        overridden = frozenset(values) | frozenset(scrape_values)
         cfg = dataclasses.replace(self, **values)
         if scrape_values:
             cfg = dataclasses.replace(cfg, scrape=dataclasses.replace(cfg.scrape, **scrape_values))
-        _check_values(cfg, "command line")
+        _check_values(cfg, self.source, overridden)
         return cfg
 
 
-def _field_types(cls: type) -> dict[str, Any]:
+def setting_types(cls: type) -> dict[str, Any]:
+    """The keys a settings table may hold (``Config`` or ``ScrapeConfig``) and their type names."""
     hints = {f.name: f.type for f in dataclasses.fields(cls)}
-    return {k: v for k, v in hints.items() if k not in ("scrape", "root")}
+    return {k: v for k, v in hints.items() if k not in ("scrape", "root", "source", "file_keys")}
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -113,7 +125,7 @@ def _convert(source: str, table: str, key: str, type_name: str, value: Any) -> A
 
 
 def _read_table(source: str, table: str, data: dict[str, Any], cls: type) -> dict[str, Any]:
-    types = _field_types(cls)
+    types = setting_types(cls)
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in types:
@@ -123,26 +135,117 @@ def _read_table(source: str, table: str, data: dict[str, Any], cls: type) -> dic
     return values
 
 
-def _check_values(cfg: Config, source: str) -> None:
+# The command-line option of each setting that has one: errors name what the user typed.
+OPTIONS = {
+    "content": "--content",
+    "output": "--output",
+    "base_url": "--base-url",
+    "search": "--no-search",
+    "limit": "--limit",
+    "refresh": "--refresh",
+    "media": "--no-media",
+    "telegram_url": "--telegram-url",
+}
+PACKAGE_DIR = Path(__file__).resolve().parent  # sitegen's own code, theme and strings
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a site's or Telegram's address, or None when it can."""
+    if url != url.strip() or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "has spaces or control characters"
+    if not url.lower().startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    host = parts.hostname or ""
+    if not host or not re.fullmatch(r"[\w.-]+|[0-9a-f:.]+", host, re.IGNORECASE) or port == 0:
+        return "needs a host name, like https://example.org/"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "cannot have a ?query or #fragment (every page's address is built on it)"
+    if parts.username is not None or parts.password is not None:
+        return "cannot hold a user name or password"
+    return None
+
+
+def _overlap(first: Path, second: Path) -> bool:
+    """Whether two folders are the same or one holds the other."""
+    return first == second or first in second.parents or second in first.parents
+
+
+def check_folders(cfg: Config, name: Any) -> None:
+    """Refuse an output folder that is (or holds, or sits in) a folder sitegen reads, and files as folders."""
+    for key in ("content", "output", "templates"):
+        value = getattr(cfg, key)
+        if not value or "\x00" in value:
+            raise ConfigError(f"{name(key)} must name a folder, not {value!r}")
+        path = cfg.root / value
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{name(key)} '{path}' is a file, not a folder: pass another folder")
+    out = cfg.output_dir.resolve()
+    read = {
+        "content": (f"the content folder {name('content')} = {cfg.content!r}", cfg.content_dir.resolve()),
+        "templates": (
+            f"the templates folder {name('templates')} = {cfg.templates!r}",
+            cfg.templates_dir.resolve(),
+        ),
+        "": ("sitegen's own package", PACKAGE_DIR),
+    }
+    for what, folder in read.values():
+        if _overlap(out, folder):
+            raise ConfigError(
+                f"the output folder {name('output')} = {cfg.output!r} overlaps {what} ('{folder}'), "
+                "which sitegen reads: use separate folders (the default output folder is output)"
+            )
+
+
+def _check_values(cfg: Config, source: str, overridden: frozenset[str] = frozenset()) -> None:
+    """Check every setting's range; the message names the option or the file and key, and the value."""
+
+    def name(key: str) -> str:
+        if key in overridden and key in OPTIONS:
+            return OPTIONS[key]
+        table = "scrape." if key in setting_types(ScrapeConfig) else ""
+        return f"{source}: {table}{key}" if table + key in cfg.file_keys else f"{table}{key}"
+
     languages = i18n.available()
     if cfg.language not in languages:
-        raise ConfigError(f"{source}: language must be one of {', '.join(languages)}, not {cfg.language!r}")
+        raise ConfigError(f"{name('language')} must be one of {', '.join(languages)}, not {cfg.language!r}")
     try:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"{source}: timezone {cfg.timezone!r} is not a known time zone, like Europe/Moscow"
+            f"{name('timezone')}: {cfg.timezone!r} is not a known time zone, like Europe/Moscow or UTC"
         ) from None
-    if cfg.posts_per_page < 1:
-        raise ConfigError(f"{source}: posts_per_page must be at least 1")
-    if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{source}: base_url must start with http:// or https://, not {cfg.base_url!r}")
-    if cfg.scrape.refresh < 0 or cfg.scrape.limit < 0:
-        raise ConfigError(f"{source}: scrape.refresh and scrape.limit cannot be negative")
-    if cfg.scrape.delay < 0 or cfg.scrape.timeout <= 0 or cfg.scrape.retries < 1:
+    if cfg.posts_per_page < 1 or cfg.posts_per_page > MAX_PER_PAGE:
+        raise ConfigError(f"{name('posts_per_page')} must be 1 to {MAX_PER_PAGE}, not {cfg.posts_per_page}")
+    if cfg.base_url and (problem := _url_problem(cfg.base_url)):
         raise ConfigError(
-            f"{source}: scrape.delay >= 0, scrape.timeout > 0 and scrape.retries >= 1 are needed"
+            f"{name('base_url')} {problem}, not {cfg.base_url!r} (e.g. https://user.github.io/repo/)"
         )
+    if problem := _url_problem(cfg.scrape.telegram_url):
+        raise ConfigError(
+            f"{name('telegram_url')} {problem}, not {cfg.scrape.telegram_url!r} (default https://t.me)"
+        )
+    s = cfg.scrape
+    ranges = [
+        ("limit", s.limit, s.limit >= 0, "0 or more (0 = the whole history)"),
+        ("refresh", s.refresh, s.refresh >= 0, "0 or more"),
+        ("max_media_size", s.max_media_size, s.max_media_size >= 0, "0 or more bytes"),
+        ("delay", s.delay, 0 <= s.delay <= 3600, "0 to 3600 seconds"),
+        ("timeout", s.timeout, 0 < s.timeout <= 3600, "more than 0 and at most 3600 seconds"),
+        ("retries", s.retries, 1 <= s.retries <= 100, "1 to 100"),
+        ("media_workers", s.media_workers, 1 <= s.media_workers <= 32, "1 to 32"),
+    ]
+    for key, value, ok, allowed in ranges:
+        if not ok or (isinstance(value, float) and not math.isfinite(value)):
+            raise ConfigError(f"{name(key)} must be {allowed}, not {value!r}")
+    for channel in s.channels:
+        if not channel.strip():
+            raise ConfigError(f"{name('channels')} holds an empty name")
+    check_folders(cfg, name)
 
 
 def parse_config(text: str, source: str = CONFIG_FILE, root: Path = Path(".")) -> Config:
@@ -156,7 +259,8 @@ def parse_config(text: str, source: str = CONFIG_FILE, root: Path = Path(".")) -
         raise ConfigError(f"{source}: scrape must be a table: [scrape]")
     values = _read_table(source, "", data, Config)
     scrape = ScrapeConfig(**_read_table(source, "scrape.", scrape_data, ScrapeConfig))
-    cfg = Config(**values, scrape=scrape, root=root)
+    keys = frozenset(values) | frozenset(f"scrape.{key}" for key in scrape_data)
+    cfg = Config(**values, scrape=scrape, root=root, source=source, file_keys=keys)
     _check_values(cfg, source)
     return cfg
 
@@ -169,7 +273,7 @@ def load_config(path: Path | None = None, root: Path | None = None) -> Config:
     if not path.exists():
         if explicit:
             raise ConfigError(f"{path}: no such config file")
-        return Config(root=root)
+        return Config(root=root, source="")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -602,8 +602,10 @@ def parse_channel(text: str, username: str) -> Channel:
     try:
         data = yaml.load(text, Loader=_Loader) if text.strip() else {}
     except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ContentError(f"not valid YAML: {problem}") from None
+        raise ContentError(f"not valid YAML{line}: {problem}") from None
     except (ValueError, OverflowError) as exc:
         raise ContentError(f"has an impossible value: {exc}") from None
     if not isinstance(data, dict):

@@ -33,9 +33,10 @@ from sitegen.archive import (
 )
 from sitegen.config import Config
 from sitegen.content import ContentError
+from sitegen.errors import SitegenError
 from sitegen.files import remove_temp_files, write_if_changed
 from sitegen.model import Channel, Post
-from sitegen.progress import NoProgress, ProgressSink
+from sitegen.progress import NoProgress, ProgressSink, show_status
 from sitegen.telegram.fetch import PageFetcher, ScrapeError
 from sitegen.telegram.media import Download, MediaDownloader, Result
 from sitegen.telegram.parse import MediaRef, ParsedPage
@@ -172,6 +173,7 @@ class ChannelScrape:
         self.downloader = downloader
         self.progress = progress
         self.result = ChannelResult(name)
+        self.pages = 0  # pages read, for the progress line
         self.stored: set[int] = set()
         self.ranges: list[list[int]] = []
         self.missing: set[int] = set()
@@ -193,6 +195,9 @@ class ChannelScrape:
         return self.result
 
     def _run(self) -> None:
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ScrapeError(f"'{self.dir}' is a file, not a channel folder: move it out of the way")
+        self.progress.begin(f"@{self.name}: reading the newest page", 0)  # a slow first answer is shown
         page = self.fetcher.fetch_page(self.name, None, first=True)  # fails before anything is written
         if self.dir.is_dir():
             remove_temp_files(self.dir)
@@ -295,6 +300,12 @@ class ChannelScrape:
             self.ranges = add_range(self.ranges, lo, top)
         self._write_channel()
         self.progress.advance(max(0, top - lo + 1))
+        self.pages += 1
+        r = self.result
+        show_status(
+            self.progress,
+            f"{self.pages} pages, {r.new} new, {r.updated} updated posts, {r.media} media files",
+        )
         return lo
 
     def _store_posts(self, posts: list[Post], refs: list[MediaRef]) -> None:
@@ -427,7 +438,7 @@ def scrape_channels(
             job = ChannelScrape(cfg, name, fetcher, downloader, progress or NoProgress())
             try:
                 job.run()
-            except ScrapeError as exc:
+            except SitegenError as exc:  # the network, or this channel's files (a broken channel.yml)
                 job.result.error = str(exc)
             summary.channels.append(job.result)
     finally:

@@ -12,10 +12,12 @@ rebuild finishes. output/ itself stays exactly what ``sitegen build`` makes.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import mimetypes
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,11 +29,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from sitegen.config import CONFIG_FILE, Config
+from sitegen.config import BASE_URL_WARNING, CONFIG_FILE, Config
 from sitegen.errors import SitegenError
 from sitegen.files import TEMP_PREFIX
+from sitegen.progress import ProgressSink, group_warnings
 
 HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+PORT_TRIES = 10  # without --port: 8000, 8001, ... 8009, then any free port
 LIVE_DIR = "__sitegen__/"  # below the base path; Telegram names never start with "_"
 LIVE_SCRIPT = "live.js"
 LIVE_VERSION = "version"
@@ -318,20 +323,57 @@ class SiteServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def make_server(output: Path, base: str, port: int, live: LiveState | None = None) -> SiteServer:
-    """Bind a server for ``output`` under ``base`` on 127.0.0.1:``port`` (0 picks a free port)."""
-    handler = type("BoundSiteHandler", (SiteHandler,), {"output": output, "base": base, "live": live})
+def check_bind(address: str) -> str:
+    """The address to listen on: an IP address (``127.0.0.1``, ``0.0.0.0``, ``::1``) or ``localhost``."""
+    if address == "localhost":
+        return HOST
     try:
-        return SiteServer((HOST, port), handler)
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        raise ServeError(
+            f"--bind: {address!r} is not an IP address of this machine, like 127.0.0.1, 0.0.0.0 or ::1"
+        ) from None
+
+
+def make_server(
+    output: Path, base: str, port: int, live: LiveState | None = None, bind: str = HOST
+) -> SiteServer:
+    """Bind a server for ``output`` under ``base`` on ``bind``:``port`` (0 picks a free port)."""
+    handler = type("BoundSiteHandler", (SiteHandler,), {"output": output, "base": base, "live": live})
+    server_class = SiteServer
+    if ":" in bind:
+        server_class = type("SiteServer6", (SiteServer,), {"address_family": socket.AF_INET6})
+    try:
+        return server_class((bind, port), handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ServeError(f"port {port} is already in use: pick another one with --port N") from None
-        raise ServeError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
+        raise ServeError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None
+
+
+def open_server(
+    output: Path, base: str, port: int | None, live: LiveState | None = None, bind: str = HOST
+) -> tuple[SiteServer, str]:
+    """Bind the server; without a ``port``, the first free one from 8000 on: (server, note on the port)."""
+    if port is not None:
+        return make_server(output, base, port, live, bind), ""
+    for candidate in range(DEFAULT_PORT, DEFAULT_PORT + PORT_TRIES):
+        try:
+            server = make_server(output, base, candidate, live, bind)
+        except ServeError as exc:
+            if "already in use" not in str(exc):
+                raise
+            continue
+        note = f" (port {DEFAULT_PORT} is busy)" if candidate != DEFAULT_PORT else ""
+        return server, note
+    return make_server(output, base, 0, live, bind), f" (ports {DEFAULT_PORT}-{candidate} are busy)"
 
 
 def site_url(server: SiteServer, base: str) -> str:
     """The address of the served site, e.g. ``http://127.0.0.1:8000/repo/``."""
-    return f"http://{HOST}:{server.server_address[1]}{quote(base)}"
+    host = server.server_address[0]
+    host = {"0.0.0.0": HOST, "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{host}:{server.server_address[1]}{quote(base)}"
 
 
 # --- building and watching ----------------------------------------------------------------------
@@ -352,10 +394,21 @@ def one_line(exc: BaseException) -> str:
 class Rebuilder:
     """Loads the settings and builds the site; one build at a time; a failure leaves the last good one."""
 
-    def __init__(self, load: Callable[[], Config], live: LiveState, echo: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        load: Callable[[], Config],
+        live: LiveState,
+        echo: Callable[[str], None],
+        warn: Callable[[list[str]], None] | None = None,
+        error: Callable[[str], None] | None = None,
+        progress: ProgressSink | None = None,
+    ) -> None:
         self.load = load
+        self.progress = progress  # the first build's progress (rebuilds are quick and run beside requests)
         self.live = live
-        self.echo = echo
+        self.echo = echo  # results (stdout)
+        self.warn = warn or (lambda warnings: [echo(f"warning: {w}") for w in group_warnings(warnings)])
+        self.error = error or (lambda text: echo(f"Error: {text}"))
         self.lock = threading.Lock()
         self.cfg = load()
 
@@ -365,14 +418,22 @@ class Rebuilder:
 
         started = time.perf_counter()
         try:
-            report = build_site(self.cfg)
+            report = build_site(self.cfg, progress=self.progress)
         except Exception as exc:
             raise ServeError(one_line(exc)) from None
-        for warning in report.warnings:
-            self.echo(f"warning: {warning}")
+        finally:
+            if self.progress is not None:
+                self.progress.end()
         self.echo(
             f"Built {report.posts} posts into {self.cfg.output_dir}/ in {time.perf_counter() - started:.2f} s"
         )
+        self._report(report)
+
+    def _report(self, report: Any) -> None:
+        """Print a build's warnings (grouped) and failed channels; base_url is not needed to preview."""
+        self.warn([w for w in report.warnings if w != BASE_URL_WARNING])
+        for failure in report.failed:
+            self.error(f"{failure} (this channel is left out)")
 
     def rebuild(self, reason: str) -> bool:
         """Reload the settings and build again; print one line either way; True when it worked."""
@@ -384,15 +445,15 @@ class Rebuilder:
                 cfg = self.load()
                 report = build_site(cfg)
             except Exception as exc:
-                self.echo(f"Error: {one_line(exc)} (still serving the last good build)")
+                self.error(f"{one_line(exc)} (still serving the last good build)")
                 return False
             self.cfg = cfg
             self.live.bump()
-            warnings = f", {len(report.warnings)} warning(s)" if report.warnings else ""
             self.echo(
                 f"Rebuilt after a change in {reason}: {report.written} files written "
-                f"in {time.perf_counter() - started:.2f} s{warnings}"
+                f"in {time.perf_counter() - started:.2f} s"
             )
+            self._report(report)
             return True
 
 
@@ -485,7 +546,7 @@ class Watcher:
                     self.stop.wait(0.5)
                     continue
                 self.polling = True  # e.g. the system's limit of watched folders is reached
-                self.rebuilder.echo(f"warning: cannot watch for changes ({one_line(exc)}); polling instead")
+                self.rebuilder.warn([f"cannot watch for changes ({one_line(exc)}); polling instead"])
 
 
 def _is_below(path: Path, folder: Path) -> bool:
@@ -520,28 +581,35 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def serve(
     load: Callable[[], Config],
     config_path: Path | None = None,
-    port: int = 8000,
+    port: int | None = None,
     base_path: str | None = None,
     watch: bool = True,
     echo: Callable[[str], None] = print,
+    warn: Callable[[list[str]], None] | None = None,
+    error: Callable[[str], None] | None = None,
+    bind: str = HOST,
+    progress: ProgressSink | None = None,
 ) -> None:
     """Build, serve output/ under the base path, and rebuild on changes until Ctrl-C.
 
     ``load`` returns the settings (called again on every rebuild, so sitegen.toml edits apply);
-    ``base_path`` defaults to the path of ``base_url`` (``/`` without one).
+    ``base_path`` defaults to the path of ``base_url`` (``/`` without one). Without a ``port``,
+    the first free one from 8000 on; a given port that is busy is an error. Results go to
+    ``echo``, warnings to ``warn``, errors to ``error``; ``progress`` shows the first build's.
     """
+    bind = check_bind(bind)
     live = LiveState()
-    rebuilder = Rebuilder(load, live, echo)
+    rebuilder = Rebuilder(load, live, echo, warn, error, progress)
     cfg = rebuilder.cfg
     base = normalise_base_path(base_path) if base_path is not None else base_path_of(cfg.base_url)
-    server = make_server(cfg.output_dir, base, port, live)
+    server, note = open_server(cfg.output_dir, base, port, live, bind)
     watcher = Watcher(rebuilder, config_path or cfg.root / CONFIG_FILE)
     try:
         with _sigterm_as_interrupt():
             rebuilder.first_build()
             if watch:
                 watcher.start()
-            echo(f"Serving {cfg.output_dir}/ at {site_url(server, base)} (Ctrl-C to stop)")
+            echo(f"Serving {cfg.output_dir}/ at {site_url(server, base)}{note} (Ctrl-C to stop)")
             server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass

@@ -46,10 +46,10 @@ def test_command_line_overrides_win_and_none_is_ignored() -> None:
         ("[scrape]\nchannels = [1]\n", "my.toml: scrape.channels must be a list of text"),
         ("title = \n", "my.toml: not valid TOML"),
         ('language = "de"\n', "my.toml: language must be one of en, ru"),
-        ('timezone = "Mars/Olympus"\n', "my.toml: timezone 'Mars/Olympus' is not a known time zone"),
+        ('timezone = "Mars/Olympus"\n', "my.toml: timezone: 'Mars/Olympus' is not a known time zone"),
         ('base_url = "user.github.io"\n', "my.toml: base_url must start with http"),
         ("scrape = 3\n", "my.toml: scrape must be a table"),
-        ("posts_per_page = 0\n", "my.toml: posts_per_page must be at least 1"),
+        ("posts_per_page = 0\n", "my.toml: posts_per_page must be 1 to 1000, not 0"),
     ],
 )
 def test_bad_settings_give_one_line_naming_file_and_key(text: str, message: str) -> None:

@@ -1,7 +1,8 @@
-"""Full-text search: Pagefind indexes the post pages of the rich sample; Russian words are found by stem.
+"""Full-text search: Pagefind indexes one small record per post, in bundles merged by the search page.
 
 The index is queried with Pagefind's own pagefind.js in Node (tests/pagefind_query.mjs), the same
-code the browser runs, with fetch() reading the index files from disk.
+code the browser runs, merging the bundles the way the search page does, with fetch() reading the
+index files from disk.
 """
 
 from __future__ import annotations
@@ -9,15 +10,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import sitegen.build.search as search_index
 from sitegen.build import build_site
 from sitegen.config import Config
 from tests.site_sample import build_rich, page, post_page
 
 QUERY_SCRIPT = Path(__file__).resolve().parent / "pagefind_query.mjs"
+BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.fixture(scope="module")
@@ -29,27 +33,52 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return output
 
 
-def search(out: Path, query: str) -> list[dict[str, str]]:
-    """Run a query against the built index; the results as [{url, title}]."""
+def search_many(folder: Path, queries: list[str]) -> dict[str, list[dict]]:
+    """Run queries on a site's pagefind/ folder (or one bundle): {query: [{url, title, excerpt, score}]}."""
     node = shutil.which("node")
     assert node, "Node.js is needed to query the Pagefind index (it is installed with the browser tests)"
     result = subprocess.run(
-        [node, str(QUERY_SCRIPT), str(out), query], capture_output=True, text=True, timeout=60, check=True
+        [node, str(QUERY_SCRIPT), str(folder), *queries],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     return json.loads(result.stdout)
 
 
-def test_index_is_built_for_russian(out: Path) -> None:
-    assert (out / "pagefind/pagefind.js").is_file()
-    assert (out / "pagefind/pagefind-ui.js").is_file()
-    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text())
-    assert set(entry["languages"]) == {"ru"}
+def search(out: Path, query: str) -> list[dict]:
+    """One query against a built site's merged bundles."""
+    return search_many(out / "pagefind", [query])[query]
+
+
+def bundle_files(out: Path) -> dict[str, bytes]:
+    """Every file of output/pagefind/, by path."""
+    index = out / "pagefind"
+    return {p.relative_to(index).as_posix(): p.read_bytes() for p in sorted(index.rglob("*")) if p.is_file()}
+
+
+def test_index_is_built_for_russian_in_two_bundles(out: Path) -> None:
+    # rich_demo's newest post is of April 2024: its month is one bundle, everything older another
+    assert json.loads((out / "pagefind/bundles.json").read_text()) == {"bundles": ["recent", "archive-1"]}
+    for bundle in ("recent", "archive-1"):
+        assert (out / f"pagefind/{bundle}/pagefind.js").is_file()
+        entry = json.loads((out / f"pagefind/{bundle}/pagefind-entry.json").read_text())
+        assert set(entry["languages"]) == {"ru"}
+    assert (out / "pagefind/recent/pagefind-ui.js").is_file()
+    april = {r["url"] for r in search_many(out / "pagefind/recent", ["ракеты"])["ракеты"]}
+    assert april == {"/rich_demo/25/"}  # the archive's rocket posts are in the other bundle
 
 
 def test_an_inflected_russian_word_finds_its_posts(out: Path) -> None:
     urls = {r["url"] for r in search(out, "ракетой")}
-    assert "/rich_demo/25/" in urls  # "Новые ракеты уже на стартовой площадке"
-    assert "/rich_demo/19/" in urls  # "Исправленная новость о ракетах"
+    assert "/rich_demo/25/" in urls  # "Новые ракеты уже на стартовой площадке" (April: recent)
+    assert "/rich_demo/19/" in urls  # "Исправленная новость о ракетах" (March: archive)
+
+
+def test_the_channel_filter_counts_the_posts_of_each_channel(out: Path) -> None:
+    filters = search_many(out / "pagefind", [])[""]
+    assert filters == {"Канал": {"Богатый архив": 26, "Second demo": 3}}  # both bundles, summed
 
 
 def test_results_are_post_pages_only(out: Path) -> None:
@@ -63,6 +92,34 @@ def test_results_are_post_pages_only(out: Path) -> None:
 
 def test_english_posts_are_found_too(out: Path) -> None:
     assert {r["url"] for r in search(out, "launches")} == {"/second_demo/102/"}
+
+
+def test_a_spoiler_is_never_found_nor_shown(out: Path) -> None:
+    # rich_demo/2: "Секрет: ||ракеты летают на топливе|| — и ~~никак~~ иначе."
+    assert "топливе" in post_page(out, 2).css_first("main").text()  # the page still has it, hidden
+    assert search(out, "топливо") == []
+    assert search(out, "летают") == []
+    found = [r for r in search(out, "секрет") if r["url"] == "/rich_demo/2/"]
+    assert found, "the post's other words are still found"
+    assert "топлив" not in found[0]["excerpt"] and "летают" not in found[0]["excerpt"]
+    assert "Спойлер" in found[0]["excerpt"]  # the placeholder stands where the hidden text was
+
+
+def test_a_spoiler_in_the_first_line_stays_out_of_the_result_title(tmp_path: Path) -> None:
+    content = tmp_path / "content/solo"
+    (content / "posts").mkdir(parents=True)
+    (content / "channel.yml").write_text("title: Solo\nusername: solo\n", encoding="utf-8")
+    (content / "posts/1.md").write_text(
+        "---\nid: 1\nchannel: solo\ndate: 2024-05-01T10:00:00+00:00\n---\n"
+        "The winner is ||Marigold|| this year\n\nMore words about the race.\n",
+        encoding="utf-8",
+    )
+    build_site(Config(root=tmp_path))
+    results = search(tmp_path / "output", "race")
+    assert [r["url"] for r in results] == ["/solo/1/"]
+    assert "Marigold" not in results[0]["title"] + results[0]["excerpt"]
+    assert results[0]["title"] == "The winner is [Spoiler: click to reveal] this year"
+    assert search(tmp_path / "output", "marigold") == []
 
 
 def test_only_post_pages_carry_the_search_body(out: Path) -> None:
@@ -84,28 +141,196 @@ def test_every_page_has_a_labelled_search_box_leading_to_the_search_page(out: Pa
         assert form.css_first(f"label[for={field.attributes['id']}]") is not None
     search_page = page(out, "search.html")
     scripts = [s.attributes["src"] for s in search_page.css("script[src]")]
-    assert "pagefind/pagefind-ui.js" in scripts
+    assert "pagefind/recent/pagefind-ui.js" in scripts
+    assert search_page.css_first("#search").attributes["data-bundles"] == "pagefind/"
     assert search_page.css_first("noscript") is not None
 
 
 def test_turning_search_off_removes_the_index(out: Path, tmp_path: Path) -> None:
     shutil.copytree(out.parent / "content", tmp_path / "content")
     build_site(Config(root=tmp_path, search=True))
-    assert (tmp_path / "output/pagefind/pagefind.js").is_file()
+    assert (tmp_path / "output/pagefind/recent/pagefind.js").is_file()
     build_site(Config(root=tmp_path, search=False))
     assert not (tmp_path / "output/pagefind").exists()
     assert not (tmp_path / "output/search.html").exists()
 
 
-def test_index_is_remade_only_when_a_page_changed(out: Path, tmp_path: Path) -> None:
+def _mtimes(out: Path) -> dict[str, int]:
+    """The modification time of each bundle's entry file: it changes whenever Pagefind ran."""
+    return {
+        p.parent.name: p.stat().st_mtime_ns for p in sorted((out / "pagefind").glob("*/pagefind-entry.json"))
+    }
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path} has no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_only_a_bundle_whose_text_changed_is_made_again(out: Path, tmp_path: Path) -> None:
     shutil.copytree(out.parent / "content", tmp_path / "content")
     cfg = Config(root=tmp_path, language="ru")
+    output = tmp_path / "output"
     build_site(cfg)
-    entry = tmp_path / "output/pagefind/pagefind-entry.json"
-    made = entry.stat().st_mtime_ns
+    made = _mtimes(output)
+    assert set(made) == {"recent", "archive-1"}
+
+    # views and reactions are not searchable: no bundle is made again, no record written
+    posts = tmp_path / "content/rich_demo/posts"
+    _edit(posts / "2.md", "views: 1520", "views: 1999")
+    _edit(posts / "25.md", "date:", "views: 77\ndate:")
+    report = build_site(cfg)
+    assert report.written >= 2 and report.searchable == 30  # the two post pages show the new views
+    assert _mtimes(output) == made
+
+    # a new post of the newest month: only the month's bundle is made again
+    new = posts / "28.md"
+    new.write_text(
+        "---\nid: 28\nchannel: rich_demo\ndate: 2024-04-20T12:00:00+03:00\n---\nЗвездолёты прилетели.\n",
+        encoding="utf-8",
+    )
+    assert build_site(cfg).searchable == 31
+    after = _mtimes(output)
+    assert after["archive-1"] == made["archive-1"] and after["recent"] != made["recent"]
+    assert {r["url"] for r in search(output, "звездолётами")} == {"/rich_demo/28/"}
+
+    # an edited old post: only the archive is made again
+    _edit(posts / "3.md", "\n---\n", "\n---\nПлутоний.\n")
+    build_site(cfg)
+    again = _mtimes(output)
+    assert again["recent"] == after["recent"] and again["archive-1"] != after["archive-1"]
+    assert {r["url"] for r in search(output, "плутоний")} == {"/rich_demo/3/"}
+
+    # a deleted post leaves the index
+    new.unlink()
     assert build_site(cfg).searchable == 30
-    assert entry.stat().st_mtime_ns == made  # nothing changed: the index was kept
-    post = tmp_path / "content/rich_demo/posts/24.md"
-    post.write_text(post.read_text(encoding="utf-8") + "\nЗвездолёты прилетели.\n", encoding="utf-8")
+    assert search(output, "звездолётами") == []
+
+
+def test_a_new_month_moves_the_last_one_into_the_archive(out: Path, tmp_path: Path) -> None:
+    shutil.copytree(out.parent / "content", tmp_path / "content")
+    cfg = Config(root=tmp_path, language="ru")
+    output = tmp_path / "output"
     build_site(cfg)
-    assert {r["url"] for r in search(tmp_path / "output", "звездолётами")} == {"/rich_demo/24/"}
+    (tmp_path / "content/rich_demo/posts/28.md").write_text(
+        "---\nid: 28\nchannel: rich_demo\ndate: 2024-05-02T12:00:00+03:00\n---\nМайские новости.\n",
+        encoding="utf-8",
+    )
+    build_site(cfg)
+    recent = {r["url"] for r in search_many(output / "pagefind/recent", ["новости"])["новости"]}
+    assert recent == {"/rich_demo/28/"}  # May is the newest month now
+    assert "/rich_demo/25/" in {r["url"] for r in search(output, "ракеты")}  # April is in the archive
+
+
+def test_cold_and_incremental_builds_make_the_same_bundles(out: Path, tmp_path: Path) -> None:
+    """A site built step by step (posts added, edited, views changed, posts deleted; two processes)
+    gets the same search bundles, byte for byte, as the same content built from nothing."""
+    content = tmp_path / "content"
+    shutil.copytree(out.parent / "content", content)
+    posts = content / "rich_demo/posts"
+    held = {name: (posts / name).read_bytes() for name in ("24.md", "25.md", "26.md", "7.md")}
+    for name in held:
+        (posts / name).unlink()
+    steps = Config(root=tmp_path, language="ru", output="steps")
+    build_site(steps, jobs=2)
+    for name, data in held.items():  # the newest month comes back, and an old post
+        (posts / name).write_bytes(data)
+        build_site(steps, jobs=2)
+    _edit(posts / "2.md", "views: 1520", "views: 3000")
+    _edit(posts / "3.md", "\n---\n", "\n---\nПлутоний.\n")
+    build_site(steps, jobs=2)
+    (posts / "4.md").unlink()
+    build_site(steps, jobs=2)
+    cold = Config(root=tmp_path, language="ru", output="cold")
+    build_site(cold, clean=True, jobs=1)
+    assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
+
+
+# --- results quality: the merged bundles against one single index -------------------------------
+
+# Words of bench/generate.py's vocabulary in both languages, alone and in pairs, and Russian forms.
+QUALITY_QUERIES = [
+    "rocket",
+    "memory cache",
+    "python release",
+    "search",
+    "benchmark results",
+    "open source",
+    "server",
+    "photo",
+    "week news",
+    "ракета",
+    "ракетами",
+    "поиск",
+    "новый выпуск",
+    "данные модель",
+    "архив",
+    "спасибо всем",
+    "зима",
+    "сервер кэш",
+]
+
+
+def _agreement(merged: list[dict], single: list[dict], top: int = 10) -> float:
+    """The share of the merged top results that are in the single index's top, ties included.
+
+    A result scored as high as the single index's last top result may stand in its place: Pagefind
+    orders equal scores by their place in a bundle, which differs between one index and several.
+    """
+    if not single:
+        return 1.0
+    scores = {r["url"]: r["score"] for r in single}
+    cut = single[min(top, len(single)) - 1]["score"]
+    best = {r["url"] for r in single[:top]}
+    hits = sum(1 for r in merged[:top] if r["url"] in best or scores.get(r["url"], -1) >= cut * (1 - 1e-6))
+    return hits / min(top, len(single))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated Russian channel of 1,500 posts over six years, built twice: as sitegen lays out
+    the bundles (the newest month, and the archive in one bundle), and with the archive split in
+    five bundles (as a site of over 80,000 posts is); and one single index of the same records."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(BENCH))
+    root = tmp_path_factory.mktemp("quality")
+    generate(root / "content", 1500, "quality")
+    build_site(Config(root=root, language="ru"))
+    saved = search_index.SHARD_SIZE
+    search_index.SHARD_SIZE = 300
+    try:
+        build_site(Config(root=root, language="ru", output="sharded"))
+    finally:
+        search_index.SHARD_SIZE = saved
+    records = search_index.records_folder(root / "output", root / ".sitegen-cache")
+    union = root / "union"
+    for tier in ("recent", "archive-1"):
+        shutil.copytree(records / tier, union, dirs_exist_ok=True)
+    assert search_index.build_bundle(union, root / "single") == 1500
+    return root
+
+
+def test_merged_bundles_find_what_one_index_finds_and_rank_alike(generated: Path) -> None:
+    bundles = json.loads((generated / "output/pagefind/bundles.json").read_text())["bundles"]
+    assert bundles == ["recent", "archive-1"]
+    merged = search_many(generated / "output/pagefind", QUALITY_QUERIES)
+    single = search_many(generated / "single", QUALITY_QUERIES)
+    shares = []
+    for query in QUALITY_QUERIES:
+        assert merged[query], f"{query!r} finds nothing: not a useful query"
+        assert {r["url"] for r in merged[query]} == {r["url"] for r in single[query]}, query
+        shares.append(_agreement(merged[query], single[query]))
+    assert sum(shares) / len(shares) >= 0.9, dict(zip(QUALITY_QUERIES, shares, strict=True))
+
+
+def test_an_archive_in_several_bundles_still_finds_everything(generated: Path) -> None:
+    bundles = json.loads((generated / "sharded/pagefind/bundles.json").read_text())["bundles"]
+    assert bundles == ["recent", "archive-1", "archive-2", "archive-3", "archive-4", "archive-5"]
+    merged = search_many(generated / "sharded/pagefind", QUALITY_QUERIES)
+    single = search_many(generated / "single", QUALITY_QUERIES)
+    for query in QUALITY_QUERIES:
+        assert {r["url"] for r in merged[query]} == {r["url"] for r in single[query]}, query

@@ -8,12 +8,13 @@ itself, step by step, is in :mod:`sitegen.build.steps`.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from dataclasses import dataclass, field
 
 from sitegen.build.cache import BuildCache, default_jobs
 from sitegen.build.load import BuildError
 from sitegen.config import Config
-from sitegen.progress import NoProgress, ProgressSink
+from sitegen.progress import NoProgress, ProgressSink, Steps
 
 __all__ = ["BuildError", "BuildReport", "build_site"]
 
@@ -30,17 +31,27 @@ class BuildReport:
     media: int = 0
     searchable: int = 0  # pages in the search index
     warnings: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # channels left out: one error line each
 
 
 def build_site(
     cfg: Config, clean: bool = False, progress: ProgressSink | None = None, jobs: int | None = None
 ) -> BuildReport:
     """Build the whole site from ``cfg.content_dir`` into ``cfg.output_dir`` (``jobs`` processes)."""
+    progress = progress or NoProgress()
+    steps = Steps(progress)  # a status line on a terminal, and the step's time with --verbose
+    steps.next("Checking for changes")
     cache = BuildCache(cfg, clean)
+    cache.progress = progress
     fingerprint = cache.fingerprint(cfg)
     last = None if clean else cache.unchanged(fingerprint)
+    steps.done()
     if last is not None:  # nothing changed since the last build, and its output is in place
         return dataclasses.replace(last, written=0, removed=0)
     from sitegen.build.steps import build_changed  # Markdown and Jinja load only from here
 
-    return build_changed(cfg, cache, clean, progress or NoProgress(), jobs or default_jobs(), fingerprint)
+    try:
+        return build_changed(cfg, cache, clean, progress, jobs or default_jobs(), fingerprint)
+    finally:
+        gc.unfreeze()  # build_changed freezes the posts it loads (see steps.make_sections)
+        gc.enable()

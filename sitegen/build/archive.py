@@ -5,20 +5,20 @@ changes from build to build. So links to Telegram posts (``t.me/<channel>/<id>``
 pointed at the archived pages when the pages are rendered, through one lookup:
 :meth:`Archive.post`. The templates reach it as ``archive`` and the ``in_archive`` filter.
 
-:func:`link_sections` records, in each post's ``key``, what its links and its reply resolve to,
-so a page is rendered again when a post it links to enters or leaves the archive.
+Every lookup goes through :func:`pages.lookup_post`, which records it for the page being rendered:
+the build cache then renders a page again when a post it links to enters or leaves the archive, or
+changes (its title, its picture), and never otherwise.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
 from markupsafe import Markup
 
 from sitegen.build.markdown import ROOT
-from sitegen.build.pages import PostView, Section, view_key
+from sitegen.build.pages import PostView, Section, lookup_post
 
 # t.me/<channel>/<id>, t.me/s/<channel>/<id>, ?single, ?comment=..., telegram.me, telegram.dog, www.
 _POST_URL = re.compile(
@@ -48,11 +48,17 @@ class Archive:
         for section in sections:
             self._sections[section.name.lower()] = section
             for view in section.posts:
-                self._posts[(section.name.lower(), view.post.id)] = view
+                self._posts[(view.post.channel, view.post.id)] = view
 
     def post(self, channel: str, post_id: int) -> PostView | None:
-        """The archived post ``post_id`` of ``channel``, or None when the site does not have it."""
-        return self._posts.get((channel.lower(), int(post_id)))
+        """The archived post ``post_id`` of ``channel``, or None when the site does not have it.
+
+        Recorded for the page being rendered (a channel the site does not have needs no record:
+        adding a channel renders every page again)."""
+        section = self._sections.get(channel.lower())
+        if section is None:
+            return None
+        return lookup_post(self._posts, section.channel.username, int(post_id))
 
     def section(self, channel: str) -> Section | None:
         """The channel's section, or None when the site does not have the channel."""
@@ -78,36 +84,3 @@ class Archive:
             return f'href="{target}"' if target else match.group(0)
 
         return Markup(_HREF.sub(local, fragment))
-
-
-def linked_urls(view: PostView) -> list[str]:
-    """The Telegram post URLs a post shows as links: in its text, forward header, link preview and
-    buttons (what the theme passes through ``in_archive`` and ``archive.href``)."""
-    post = view.post
-    urls: list[str | None] = []
-    if _may_link(view.html):
-        urls += [html.unescape(href) for href in _HREF.findall(view.html)]
-    urls.append(post.forwarded_from.url if post.forwarded_from else None)
-    urls.append(post.link_preview.url if post.link_preview else None)
-    urls += [button.url for row in post.buttons for button in row]
-    return [url for url in urls if url and post_ref(url)]
-
-
-def _shown(target: PostView | None) -> Any:
-    """What a reply block shows of the post it points to (its page, title and picture)."""
-    return None if target is None else (target.path, target.title, target.title_key, target.first_image)
-
-
-def link_sections(sections: list[Section]) -> Archive:
-    """The site's archive; each post's key also covers what its links and reply resolve to."""
-    archive = Archive(sections)
-    for section in sections:
-        for view in section.posts:
-            reply = view.post.reply_to
-            view.reply_view = archive.post(reply.channel, reply.id) if reply else None
-            refs = tuple((url, archive.href(url)) for url in linked_urls(view))
-            if reply is None and not refs:
-                continue  # nothing to resolve: the key make_section gave it stands
-            view.links = (_shown(view.reply_view), refs)
-            view.key = view_key(view)
-    return archive

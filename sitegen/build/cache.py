@@ -1,14 +1,18 @@
 """The build cache: skip reading, rendering and writing what has not changed since the last build.
 
-Two stores live in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it):
+Stores in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it), one set per output:
 
-- ``posts-<output>.frames``: each post file's parsed front matter and rendered Markdown, keyed by a hash of
-  the file's bytes (never mtimes: a git checkout resets them) and of sitegen's own code;
-- ``pages-<output>.pickle``: for each page of the output folder, the key it was rendered from (a
-  hash of the templates, the config, sitegen's code and the page's ``deps``) and the file's size.
+- ``posts-<output>.frames``: each post file's parsed front matter and rendered Markdown, keyed by a
+  hash of the file's bytes and of sitegen's own code;
+- ``files-<output>.pickle``: each post file's size, mtime, ctime and inode with that key, so an
+  unchanged file is not read again (an edit changes the ctime even if it puts the mtime back);
+- ``pages-<output>.pickle``: the site key (templates, settings, code, channels), the state of each
+  facet of each post and channel, and for each page what its render read (context variables and
+  post and channel facets, see :class:`sitegen.build.pages.READS`) and the file's size;
+- ``state-<output>.pickle``: the fingerprint of the last build's inputs, its report and page sizes.
 
-A page whose key and file size are unchanged is neither rendered nor written. Parsing and
-rendering of what is left run in worker processes (fork) when there is enough of it.
+A page is rendered again only when something it read changed. Parsing and rendering of what is
+left run in worker processes (fork) when there is enough of it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ import json
 import os
 import pickle
 import shutil
+import signal
+import struct
+import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
@@ -32,9 +40,10 @@ from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, MEDIA_DIR, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX, read_bytes
 from sitegen.model import Post
+from sitegen.progress import NoProgress, ProgressSink
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
-    from sitegen.build.pages import Page, Section
+    from sitegen.build.pages import Page, PostView, Section
     from sitegen.build.render import QuietBytecodeCache
 
 CACHE_DIR = ".sitegen-cache"
@@ -87,30 +96,49 @@ def code_version() -> str:
 _WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # inherited by forked workers
 
 
+def _quiet_worker() -> None:
+    """In a worker: Ctrl-C is the parent's to handle; termination unwinds (temp files removed), silently."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_quietly)
+
+
+def _exit_quietly(signum: int, frame: Any) -> None:
+    raise SystemExit(1)  # multiprocessing ends a worker on SystemExit without printing anything
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
     func, items = _WORK  # type: ignore[misc]
     return [func(item) for item in items[bounds[0] : bounds[1]]]
 
 
-def parallel_map(func: Callable[[_T], _R], items: Sequence[_T], jobs: int) -> Iterator[list[_R]]:
-    """Apply ``func`` to every item, in ``jobs`` forked processes when there are enough items.
+def parallel_map(
+    func: Callable[[_T], _R], items: Sequence[_T], jobs: int, cost: int | None = None
+) -> Iterator[list[_R]]:
+    """Apply ``func`` to every item, in ``jobs`` forked processes when there is enough work
+    (``cost``: its size in simple items, when items differ; by default one per item).
 
     Yields lists of results in order, chunk by chunk (for progress). Workers inherit ``func`` and
     ``items`` through fork, so nothing but the results is pickled.
     """
     global _WORK
-    if jobs <= 1 or len(items) < PARALLEL_MIN or "fork" not in _start_methods():
+    work = len(items) if cost is None else cost
+    if jobs <= 1 or work < PARALLEL_MIN or len(items) < jobs or "fork" not in _start_methods():
         step = max(1, len(items) // 50)
         for start in range(0, len(items), step):
             yield [func(item) for item in items[start : start + step]]
         return
-    size = max(16, min(500, len(items) // (jobs * 8)))
+    size = max(16 if cost is None else 1, min(500, len(items) // (jobs * 8)))  # uneven items: small chunks
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _WORK = (func, items)
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
     try:
-        with get_context("fork").Pool(jobs) as pool:
+        with get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
             yield from pool.imap(_run_chunk, chunks)
+            # Done: let the workers end on their own. The with-block's exit would SIGTERM them,
+            # and a worker ended by SIGTERM while it holds the task queue's lock (SystemExit
+            # raised between taking the lock and Python seeing it) leaves the others blocked forever.
+            pool.close()
+            pool.join()
     finally:
         _WORK = None
         gc.unfreeze()
@@ -155,12 +183,41 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     return post_key(version, channel, path.name, data), blob
 
 
+POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's first items
+GONE = (None, None, None, None, None, None)  # the state of a post that is not there
+
+
+@dataclass
+class PostChanges:
+    """The posts that this build finds added, changed or deleted since the last build of the same
+    output folder that saved its cache. ``cold``: no such build; every post is in ``added``."""
+
+    cold: bool
+    added: list[PostView] = field(default_factory=list)
+    changed: list[PostView] = field(default_factory=list)  # the post file's bytes changed
+    deleted: list[tuple[str, int]] = field(default_factory=list)  # (channel, post id)
+    text_changed: list[PostView] = field(default_factory=list)  # the part of changed whose text did
+
+    def affected(self) -> list[PostView]:
+        """The posts whose searchable text is new: added, or changed in title, summary or body."""
+        return self.added + self.text_changed
+
+
+_FRAME = struct.Struct("<HI")  # a frame: key length, post length, the key (ASCII), the pickled post
+
+
+def _frame(key: str, blob: bytes) -> bytes:
+    data = key.encode("ascii")
+    return _FRAME.pack(len(data), len(blob)) + data + blob
+
+
 class PostStore:
     """Parsed posts on disk: a version header, then (key, pickled post) frames, appended as posts arrive.
 
-    Reading streams the file and unpickles only the wanted posts, and new posts are appended, so
-    neither a rebuild nor a cold build holds the whole store in memory. Frames of posts no longer
-    in content/ are dropped by a compaction once they make up a fifth of the file.
+    Reading streams the file and unpickles only the wanted posts (the others are skipped by a seek),
+    and new posts are appended, so neither a rebuild nor a cold build holds the whole store in
+    memory. Frames of posts no longer in content/ are dropped by a compaction once they make up a
+    fifth of the file.
     """
 
     def __init__(self, path: Path, version: str) -> None:
@@ -178,24 +235,42 @@ class PostStore:
         except Exception:  # any unreadable store is simply rebuilt
             return False
 
+    def _frames(self, handle: Any, wanted: set[str] | None) -> Iterator[tuple[str, bytes | None]]:
+        """Each frame after the header: its key and bytes (None: not wanted, skipped). Sets
+        ``broken`` at a frame cut short (a build killed while appending): the rest is dropped."""
+        read, seek, size = handle.read, handle.seek, _FRAME.size
+        while head := read(size):
+            if len(head) < size:
+                self.broken = True
+                return
+            key_length, length = _FRAME.unpack(head)
+            key = read(key_length).decode("ascii", "replace")
+            if wanted is None or key in wanted:
+                blob = read(length)
+                if len(key) < key_length or len(blob) < length:
+                    self.broken = True
+                    return
+                yield key, blob
+            else:
+                seek(length, 1)
+                yield key, None
+
     def load(self, wanted: set[str]) -> dict[str, Any]:
         """Unpickle the posts of ``wanted`` keys that the store holds."""
         found: dict[str, Any] = {}
         if self.fresh:
             return found
         frames = 0
-        size = self.path.stat().st_size
         with self.path.open("rb") as handle:
             pickle.load(handle)
-            while handle.tell() < size:
-                try:
-                    key, blob = pickle.load(handle)
-                except Exception:  # a build killed while appending: the rest is dropped
-                    self.broken = True
-                    break
+            for key, blob in self._frames(handle, wanted):
                 frames += 1
-                if key in wanted and key not in found:
-                    found[key] = pickle.loads(blob)
+                if blob is not None and key not in found:
+                    try:
+                        found[key] = pickle.loads(blob)
+                    except Exception:  # a frame a killed build left half-written
+                        self.broken = True
+                        break
         self.frames = frames
         self.used.update(found)
         return found
@@ -210,8 +285,7 @@ class PostStore:
             self.frames = 0
             self.used.clear()
         with self.path.open("ab") as handle:
-            for frame in frames:
-                pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(b"".join(_frame(key, blob) for key, blob in frames))
         self.frames += len(frames)
         self.used.update(key for key, _ in frames)
 
@@ -224,16 +298,13 @@ class PostStore:
         kept: set[str] = set()
         with self.path.open("rb") as source, tmp.open("wb") as target:
             pickle.dump(pickle.load(source), target, protocol=pickle.HIGHEST_PROTOCOL)
-            while True:
-                try:
-                    key, blob = pickle.load(source)
-                except Exception:  # EOF, or the broken tail of a killed build
-                    break
-                if key in live and key not in kept:
+            for key, blob in self._frames(source, live):
+                if blob is not None and key not in kept:
                     kept.add(key)
-                    pickle.dump((key, blob), target, protocol=pickle.HIGHEST_PROTOCOL)
+                    target.write(_frame(key, blob))
         os.replace(tmp, self.path)
         self.frames = len(kept)
+        self.broken = False
 
 
 class BuildCache:
@@ -241,6 +312,7 @@ class BuildCache:
 
     def __init__(self, cfg: Config, clean: bool = False) -> None:
         self.folder = cfg.output_dir.parent / CACHE_DIR
+        self.progress: ProgressSink = NoProgress()  # the build's: a bar while new posts are parsed
         if clean and self.folder.is_dir():
             shutil.rmtree(self.folder)
         self.version = code_version()
@@ -248,14 +320,35 @@ class BuildCache:
         self.pages_file = self.folder / f"pages-{_digest(out)[:12]}.pickle"
         self.posts_file = self.folder / f"posts-{_digest(out)[:12]}.frames"  # per output: no thrashing
         self.state_file = self.folder / f"state-{_digest(out)[:12]}.pickle"
+        self.stats_file = self.folder / f"files-{_digest(out)[:12]}.pickle"
+        self.file_stats: dict[str, dict[str, tuple[int, int, int, int, str]]] = self._load(
+            self.stats_file, {}
+        )
+        self.stats_changed = False
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
         self.posts = PostStore(self.posts_file, self.version)
-        self.pages: dict[str, tuple[str, int]] = self._load(self.pages_file, {})
+        self._last: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+        self.states: dict[str, Any] = {}
+        self.changed: set[Any] = set()
+        self._keys: dict[Any, Any] = {}
         self.used: set[str] = set()
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
         self.templates: QuietBytecodeCache | None = None
+
+    @property
+    def last(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """The last build's site key, post and channel facet states, and pages (see set_site);
+        loaded on first use, so a build with nothing to do never reads them."""
+        if self._last is None:
+            self._last = self._load(self.pages_file, ("", {}, {}))
+        return self._last
+
+    @property
+    def pages(self) -> dict[str, tuple[str, tuple[str, ...], Any, frozenset[Any], int]]:
+        """path -> (template, context names read, their values, post and channel reads, file size)."""
+        return self.last[2]
 
     def _load(self, path: Path, empty: Any) -> Any:
         """A store saved by this very code, or ``empty``."""
@@ -304,8 +397,10 @@ class BuildCache:
         work = [(Path(keys[i][0]), channel, self.version) for i in missing]
         if work:
             _warm_up()
+            self.progress.begin(f"Parsing posts of @{channel}", len(work))
         done = 0
         for chunk in parallel_map(_parse, work, jobs):
+            self.progress.advance(len(chunk))
             for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):
                 keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
                 loaded[key] = pickle.loads(blob)
@@ -325,20 +420,57 @@ class BuildCache:
         return posts, bodies
 
     def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
-        """Each post file of a channel with its cache key (a hash of its bytes)."""
+        """Each post file of a channel with its cache key (a hash of its bytes).
+
+        A file whose size, mtime, ctime and inode are those of the last build keeps its key
+        without being read: an edit, even one that puts the old mtime back, changes the ctime; a
+        checkout that only resets mtimes costs one read of each file, and keys stay the same.
+        """
         posts_dir = channel_dir / POSTS_DIR
         if not posts_dir.is_dir():
             return []
-        keys = []
-        names = sorted(e.name for e in os.scandir(posts_dir) if e.name.endswith(".md") and e.is_file())
         folder = str(posts_dir)
-        for name in names:
+        known = self.file_stats.get(folder, {})
+        seen: dict[str, tuple[int, int, int, int, str]] = {}
+        keys = []
+        entries = sorted((e.name, e) for e in os.scandir(folder) if e.name.endswith(".md") and e.is_file())
+        for name, entry in entries:
             path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
             try:
-                keys.append((path, post_key(self.version, channel_dir.name, name, read_bytes(path))))
+                st = entry.stat()
+                stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                old = known.get(name)
+                if old is not None and old[:4] == stamp:
+                    key = old[4]
+                else:
+                    key = post_key(self.version, channel_dir.name, name, read_bytes(path))
+                    self.stats_changed = True
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+            seen[name] = (*stamp, key)
+            keys.append((path, key))
+        if len(seen) != len(known):
+            self.stats_changed = True
+        self.file_stats[folder] = seen
         return keys
+
+    def save_file_stats(self) -> None:
+        """Remember each post file's size, times and inode with its key, for the next build.
+
+        Files changed in the last two seconds are left out (read again next time): an edit in
+        the same clock tick as the hashing would otherwise keep its stale key.
+        """
+        if not self.stats_changed or self.warning:
+            return
+        recent = time.time_ns() - 2_000_000_000
+        stats = {
+            folder: {name: v for name, v in files.items() if v[1] < recent and v[2] < recent}
+            for folder, files in self.file_stats.items()
+        }
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+        self._save(self.stats_file, stats)
+        self.stats_changed = False
 
     # the whole site
 
@@ -357,16 +489,17 @@ class BuildCache:
 
     def unchanged(self, fingerprint: str | None) -> Any:
         """The last build's report if it built exactly this and its files are all still in place."""
+        self.save_file_stats()
         state = self._load(self.state_file, None)
         if fingerprint is None or state is None or state[0] != fingerprint:
             return None
+        sizes = state[2]
         try:
             made = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
             output = os.fspath(self.output)
             for path in made:
                 size = os.stat(os.path.join(output, path)).st_size  # strings: pathlib costs more here
-                known = self.pages.get(path)
-                if known is not None and known[1] != size:
+                if sizes.get(path, size) != size:
                     return None
         except (OSError, ValueError, TypeError):
             return None
@@ -386,17 +519,25 @@ class BuildCache:
     def save_state(self, fingerprint: str | None, report: Any) -> None:
         """After a whole build: what it built from, and its report for the next no-op build."""
         if fingerprint is not None:
-            self._save(self.state_file, (fingerprint, report))
+            sizes = {path: known[4] for path, known in self.pages.items()}
+            self._save(self.state_file, (fingerprint, report, sizes))
+        self.save_file_stats()
 
-    def load_content(self, content_dir: Path, jobs: int) -> tuple[list[ChannelSource], dict[Path, Any]]:
-        """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash)."""
+    def load_content(
+        self, content_dir: Path, jobs: int, failures: dict[str, str] | None = None
+    ) -> tuple[list[ChannelSource], dict[Path, Any]]:
+        """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash).
+
+        ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
+        """
         bodies: dict[Path, Any] = {}
+        gc.disable()  # loading makes no garbage cycles, only objects that live on (steps.make_sections)
 
         def read(channel_dir: Path) -> list[Post]:
             posts, bodies[channel_dir] = self.read_posts(channel_dir, jobs)
             return posts
 
-        sources = load_content(content_dir, read)
+        sources = load_content(content_dir, read, failures)
         self.save_posts()
         return sources, bodies
 
@@ -410,44 +551,90 @@ class BuildCache:
     # pages
 
     def set_site(self, cfg: Config, sections: list[Section], globals_: dict[str, Any]) -> None:
-        """Fix the part of every page key that all pages share: templates, config, code, channels."""
+        """Compare this build's inputs with the last one's: what every page shares (templates,
+        settings, code, channels) and the state of each facet of each post and channel, which
+        :meth:`is_fresh` holds against what each page read."""
+        from sitegen.build.pages import ALWAYS, post_state, section_state
+
         shared = {
             k: v for k, v in sorted(globals_.items()) if isinstance(v, (str, int, float, bool, type(None)))
         }
-        headers = [(s.name, s.header_key) for s in sections]
         versions = [metadata.version(name) for name in ("Jinja2", "MarkupSafe")]
         self.site_key = _digest(
             self.version.encode(),
             tree_digest(cfg.templates_dir).encode(),
-            repr((cfg, shared, headers, versions)).encode(),
+            repr((cfg, shared, [s.name for s in sections], versions)).encode(),
         )
+        self.states = {
+            s.name: ({v.post.id: post_state(v) for v in s.posts}, section_state(s)) for s in sections
+        }
+        last_site, last_states, _ = self.last
+        self.changed = {ALWAYS}
+        if last_site != self.site_key:
+            self.pages.clear()
+            return
+        for channel in last_states.keys() | self.states.keys():
+            old_posts, old_facets = last_states.get(channel, ({}, {}))
+            new_posts, new_facets = self.states.get(channel, ({}, {}))
+            if old_posts != new_posts:
+                for number in old_posts.keys() | new_posts.keys():
+                    old, new = old_posts.get(number, GONE), new_posts.get(number, GONE)
+                    if old != new:
+                        self.changed.update(
+                            (channel, number, facet)
+                            for facet, a, b in zip(POST_FACETS, old, new, strict=False)
+                            if a != b
+                        )
+            if old_facets != new_facets:
+                for facet in old_facets.keys() | new_facets.keys():
+                    if old_facets.get(facet) != new_facets.get(facet):
+                        self.changed.add((channel, -1, facet))
 
-    def page_key(self, page: Page) -> str | None:
-        """The key a page is rendered from, or None when it must always be rendered."""
-        if page.deps is None or not self.site_key:
-            return None
-        return _digest(
-            self.site_key.encode(), page.template.encode(), page.path.encode(), repr(page.deps).encode()
-        )
+    def post_changes(self, sections: list[Section]) -> PostChanges:
+        """The posts added, changed or deleted since the last build (see :class:`PostChanges`)."""
+        _, last_states, _ = self.last
+        if not last_states:
+            return PostChanges(cold=True, added=[v for s in sections for v in s.posts])
+        changes = PostChanges(cold=False)
+        for section in sections:
+            old_posts = last_states.get(section.name, ({}, {}))[0]
+            for view in section.posts:
+                old = old_posts.get(view.post.id)
+                if old is None:
+                    changes.added.append(view)
+                elif old[4] != view.digest:
+                    changes.changed.append(view)
+                    if old[5] != view.text_digest:
+                        changes.text_changed.append(view)
+        for channel, (old_posts, _) in sorted(last_states.items()):
+            new_posts = self.states.get(channel, ({}, {}))[0]
+            changes.deleted += [(channel, number) for number in sorted(old_posts) if number not in new_posts]
+        return changes
 
-    def is_fresh(self, page: Page, key: str | None, output: Path) -> bool:
-        """Whether the output folder still holds the file rendered from ``key``."""
-        if key is None:
-            return False
+    def is_fresh(self, page: Page, output: Path) -> bool:
+        """Whether the output folder holds ``page`` as this build would render it: the same
+        template, the same values of the context variables it read, none of the post and channel
+        facets it read changed, and the file in place with its size."""
+        from sitegen.build.pages import context_values
+
         known = self.pages.get(page.path)
-        if known is None or known[0] != key:
+        if known is None or known[0] != page.template or not self.changed.isdisjoint(known[3]):
+            return False
+        if context_values(page, known[1]) != known[2]:
             return False
         try:
-            return os.stat(os.path.join(output, page.path)).st_size == known[1]
+            return os.stat(os.path.join(output, page.path)).st_size == known[4]
         except OSError:
             return False
 
-    def record_page(self, path: str, key: str | None, size: int) -> None:
-        """Remember what the file at ``path`` was rendered from."""
-        if key is None:
-            self.pages.pop(path, None)
-        else:
-            self.pages[path] = (key, size)
+    def record_page(self, page: Page, names: tuple[str, ...], reads: frozenset[Any], size: int) -> None:
+        """Remember what the file of ``page`` was rendered from: what the render read of the page's
+        context (``names``) and of the posts and channels (``reads``)."""
+        from sitegen.build.pages import context_values
+
+        shared = self._keys  # one object per read key, shared by the pages that read it (memory, pickle)
+        reads = frozenset([shared.setdefault(key, key) for key in reads])
+        self.pages[page.path] = (page.template, names, context_values(page, names), reads, size)
 
     def fail(self, exc: OSError) -> None:
         """Go on without writing the cache (a read-only or full disk beside the output folder)."""
@@ -464,4 +651,5 @@ class BuildCache:
             return
         if self.templates:
             self.templates.flush()
-        self._save(self.pages_file, {path: v for path, v in self.pages.items() if path in made})
+        pages = {path: v for path, v in self.pages.items() if path in made}
+        self._save(self.pages_file, (self.site_key, self.states, pages))

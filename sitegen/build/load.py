@@ -61,10 +61,16 @@ def check_distinct_names(names: list[str], content_dir: Path) -> None:
             )
 
 
-def load_content(content_dir: Path, read: Callable[[Path], list[Post]] = read_posts) -> list[ChannelSource]:
+def load_content(
+    content_dir: Path,
+    read: Callable[[Path], list[Post]] = read_posts,
+    failures: dict[str, str] | None = None,
+) -> list[ChannelSource]:
     """Read every channel of a content tree; a broken post stops with one line naming the file.
 
-    ``read`` reads one channel folder's posts (the build passes its cache's reader).
+    ``read`` reads one channel folder's posts (the build passes its cache's reader). With
+    ``failures``, a channel that cannot be read (its channel.yml, a post) is left out and its
+    error recorded there by folder name, so the other channels still build.
     """
     if not content_dir.is_dir():
         raise BuildError(
@@ -72,17 +78,30 @@ def load_content(content_dir: Path, read: Callable[[Path], list[Post]] = read_po
             "run 'sitegen scrape CHANNEL' first, or pass --content DIR"
         )
     sources = []
+    first: SitegenError | None = None  # the first channel's error, raised when no channel is left
     folders = channel_dirs(content_dir)
     check_distinct_names([folder.name for folder in folders], content_dir)
     for channel_dir in folders:
-        channel = read_channel(channel_dir)
-        channel.username = channel_dir.name
-        posts = read(channel_dir)
+        try:
+            channel = read_channel(channel_dir)
+            channel.username = channel_dir.name
+            posts = read(channel_dir)
+        except SitegenError as exc:
+            if failures is None:
+                raise
+            failures[channel_dir.name] = str(exc)
+            first = first or exc
+            continue
         for post in posts:
             post.channel = channel_dir.name
         sources.append(ChannelSource(channel, channel_dir, posts, list_media(channel_dir)))
+    if first is not None and not sources:
+        if len(failures or ()) == 1:
+            raise first
+        raise BuildError("no channel could be read: " + "; ".join((failures or {}).values()))
     if not sources:
         raise BuildError(
-            f"no channels in '{content_dir}': expected folders like {content_dir}/<channel>/posts/<id>.md"
+            f"no channels in '{content_dir}' yet: run 'sitegen scrape CHANNEL' to fill it "
+            f"(a channel is a folder like {content_dir}/<channel>/posts/<id>.md)"
         )
     return sources

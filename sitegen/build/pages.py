@@ -1,7 +1,9 @@
 """Build step 2: gather cross-page data (prev/next, tags, months, pagination) and list every page.
 
-Everything here is pure: content in, :class:`Page` objects out. A page's ``path`` is its file inside
-output/; every link a page makes is relative, from :func:`root_of` its path.
+Content in, :class:`Page` objects out. A page's ``path`` is its file inside output/; every link a
+page makes is relative, from :func:`root_of` its path. Also here: what a page's render reads of the
+posts and channels (:class:`READS`, recorded while it renders) and the state of each thing it can
+read (:func:`post_state`, :func:`section_state`), which the build cache compares between builds.
 """
 
 from __future__ import annotations
@@ -38,6 +40,184 @@ _KIND_TITLES = {
 }
 
 
+# What a page's render reads, as keys (channel, post id or -1 for the channel, facet). The renderer
+# sets ``READS.keys`` to a fresh set around one page; every read of a post's or a channel's data
+# (from a template through Jinja's getattr/getitem, or from our own filters) adds the keys of the
+# facets it depends on. The build cache compares those facets' states with the last build's.
+# Facets of a post: "file" (its file and which of its media are archived), "older" and "newer"
+# (which posts are its neighbours), "reply" (the replied post's link and title). Facets of a
+# channel: "header", "posts" (which posts, in order), "tags" / "months" (which groups) and
+# "tags#<tag>" / "months#<yyyy-mm>" (one group's posts). ALWAYS: a read that cannot be tracked
+# (a private attribute): the page is rendered on every build.
+ReadKey = tuple[str, int, str]
+ALWAYS: ReadKey = ("", -1, "always")
+POST_FACETS: dict[str, tuple[str, ...]] = {
+    "path": (),  # made of the address itself
+    "older": ("older",),
+    "newer": ("newer",),
+    "reply_thumb": ("file",),
+    **{
+        name: ("file",)
+        for name in (
+            "post", "html", "title", "summary", "tags", "local_date", "media", "preview_image",
+            "digest", "text_digest", "title_key", "media_groups", "first_image",
+        )
+    },
+}  # fmt: skip
+ALL_POST_FACETS = ("file", "older", "newer", "reply")
+SECTION_FACETS: dict[str, tuple[str, ...]] = {
+    "name": (),
+    "channel": ("header",),
+    "avatar_href": ("header",),
+    "posts": ("posts",),
+    "tags": (),  # a Grouped: records what is read from it
+    "months": (),
+}
+
+
+class READS:
+    """What the page being rendered reads (None: not recording): ``keys`` of post and channel
+    facets, and ``names`` of its own context (:attr:`Page.context`); "*" in ``names``: all of it."""
+
+    keys: set[ReadKey] | None = None
+    names: set[str] | None = None
+
+
+def note_name(name: str) -> None:
+    """Record that the current page reads the context variable ``name`` ("*": every one)."""
+    if READS.names is not None:
+        READS.names.add(name)
+
+
+def note_read(obj: Any, attribute: str) -> None:
+    """Record that the current page reads ``attribute`` of ``obj`` (a no-op for other objects)."""
+    keys = READS.keys
+    if keys is None:
+        return
+    kind = type(obj)
+    if kind is PostView:
+        facets = POST_FACETS.get(attribute)
+        if facets is None:
+            facets = ALL_POST_FACETS if not attribute.startswith("_") else None
+        if facets is None:
+            keys.add(ALWAYS)
+            return
+        channel, number = obj.post.channel, obj.post.id
+        for facet in facets:
+            keys.add((channel, number, facet))
+    elif kind is Page:
+        if attribute not in ("path", "template", "root"):  # the context, or anything else of it
+            note_name("*")
+    elif kind is Section:
+        facets = SECTION_FACETS.get(attribute)
+        if facets is None:
+            if attribute.startswith("_"):
+                keys.add(ALWAYS)
+                return
+            facets = ("header",)
+        for facet in facets:
+            keys.add((obj.channel.username, -1, facet))
+
+
+def lookup_post(posts: dict[tuple[str, int], PostView], channel: str, number: int) -> PostView | None:
+    """A post of any channel of the site by (channel folder name, id), or None, for code that runs
+    while a page renders: the page then depends on whether that post is there and on its file
+    (its other data as the caller reads it, through a template or :func:`note_read`)."""
+    if READS.keys is not None:
+        READS.keys.add((channel, number, "file"))
+    return posts.get((channel, number))
+
+
+def group_facet(facet: str, key: Any) -> str:
+    """The facet of one group of a Grouped: "tags#<tag>" or "months#<yyyy-mm>"."""
+    return f"{facet}#{key[0]:04d}-{key[1]:02d}" if isinstance(key, tuple) else f"{facet}#{key}"
+
+
+class Grouped(dict):  # type: ignore[type-arg]
+    """A channel's posts by tag or by month that records which parts a page reads:
+    the list of groups (iterating, counting, testing a key) or the posts of one group."""
+
+    def __init__(self, channel: str, facet: str, items: Any) -> None:
+        super().__init__(items)
+        self.channel = channel
+        self.facet = facet
+
+    def _keys(self) -> None:
+        if READS.keys is not None:
+            READS.keys.add((self.channel, -1, self.facet))
+
+    def _all(self) -> None:
+        keys = READS.keys
+        if keys is not None:
+            keys.add((self.channel, -1, self.facet))
+            keys.update((self.channel, -1, group_facet(self.facet, key)) for key in dict.__iter__(self))
+
+    def __iter__(self) -> Any:
+        self._keys()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._keys()
+        return super().__len__()
+
+    def __contains__(self, key: object) -> bool:
+        self._keys()
+        return super().__contains__(key)
+
+    def keys(self) -> Any:
+        self._keys()
+        return super().keys()
+
+    def __getitem__(self, key: Any) -> Any:
+        self._keys()  # a missing key raises: that depends on the list of groups
+        if READS.keys is not None:
+            READS.keys.add((self.channel, -1, group_facet(self.facet, key)))
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if dict.__contains__(self, key) else (self._keys(), default)[1]
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def __reduce__(self) -> Any:  # a copy (pickle, copy.copy) reads everything
+        self._all()
+        return (dict, (dict(super().items()),))
+
+    def __eq__(self, other: object) -> bool:
+        self._all()
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        self._all()
+        return super().__ne__(other)
+
+    def __repr__(self) -> str:
+        self._all()
+        return super().__repr__()
+
+    def __reversed__(self) -> Any:
+        self._keys()
+        return super().__reversed__()
+
+    def copy(self) -> dict[Any, Any]:
+        self._all()
+        return dict(super().items())
+
+    def __or__(self, other: Any) -> Any:
+        return self.copy() | other
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self.copy()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(slots=True)  # slots: 100,000 posts and pages fit in less memory
 class MediaView:
     """A media item as a page shows it: the local href when the file is archived."""
@@ -48,9 +228,14 @@ class MediaView:
     state: str  # "local", "remote" (never archived) or "missing" (listed, but not on disk)
 
 
-@dataclass(slots=True)  # slots: 100,000 posts and pages fit in less memory
+@dataclass(slots=True, eq=False, repr=False)  # slots: 100,000 posts fit in less memory
 class PostView:
-    """A post with what the pages need: its HTML, title, summary, tags, neighbours and local media."""
+    """A post with what the pages need: its HTML, title, summary, tags, neighbours and local media.
+
+    A view is known by its address (channel, post id): it compares by identity (one view per
+    post in a build) and prints as its address, so a template can learn about a post only by
+    reading its attributes, which the renderer records (see :data:`POST_FACETS`).
+    """
 
     post: Post
     html: str  # rendered body; links inside the archive start with markdown.ROOT
@@ -63,11 +248,12 @@ class PostView:
     preview_image: str | None = None  # href of the archived link-preview image
     older: PostView | None = None
     newer: PostView | None = None
-    reply_view: PostView | None = None  # the replied post, when it is in the archive (archive.py)
     reply_thumb: str | None = None  # href of the archived thumbnail of the replied post (as scraped)
-    links: tuple[Any, ...] = ()  # what its reply and links to Telegram posts resolve to (archive.py)
-    digest: str = ""  # hash of the post file's bytes; with the fields above it makes ``key``
-    key: str = ""  # changes whenever anything this view shows changes (set by make_section)
+    digest: str = ""  # hash of the post file's bytes and of the code that reads it
+    text_digest: str = ""  # hash of what search shows: title, summary, HTML body
+
+    def __repr__(self) -> str:
+        return f"<post {self.path.removesuffix('/index.html')}>"
 
     @property
     def title_key(self) -> str | None:
@@ -105,21 +291,26 @@ class PostView:
         return self.preview_image
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Section:
-    """One channel of the site with its posts (oldest first) grouped by tag and by month."""
+    """One channel of the site with its posts (oldest first) grouped by tag and by month.
+
+    Known by its channel name, like :class:`PostView`: compares by identity, prints as its name.
+    """
 
     channel: Channel
     posts: list[PostView]
     avatar_href: str | None
-    tags: dict[str, list[PostView]]
-    months: dict[tuple[int, int], list[PostView]]
-    header_key: str = ""  # changes whenever the channel's header (name, description, avatar) changes
+    tags: Grouped  # tag -> posts
+    months: Grouped  # (year, month) -> posts
 
     @property
     def name(self) -> str:
         """The channel's folder name inside output/."""
         return self.channel.username
+
+    def __repr__(self) -> str:
+        return f"<channel {self.channel.username}>"
 
 
 @dataclass(slots=True)  # slots: 100,000 posts and pages fit in less memory
@@ -129,9 +320,6 @@ class Page:
     path: str
     template: str
     context: dict[str, Any]
-    # Everything the page shows that can change between builds (besides templates and config), as
-    # plain strings and numbers: the build skips a page whose deps are unchanged. None: always render.
-    deps: tuple[Any, ...] | None = None
 
     @property
     def root(self) -> str:
@@ -189,10 +377,13 @@ def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
     return views
 
 
-def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str]]:
-    """A post's title, summary and tags: what the build caches besides its HTML."""
+def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str], str]:
+    """A post's title, summary, tags and the hash of what search shows (title, summary, body):
+    what the build caches besides its HTML."""
     text = plain_text(body_html)
-    return post_title(post, text), summarize(text), tags_in_html(body_html)
+    title, summary = post_title(post, text), summarize(text)
+    digest = hashlib.blake2b(f"{title}\0{summary}\0{body_html}".encode(), digest_size=12).hexdigest()
+    return title, summary, tags_in_html(body_html), digest
 
 
 def make_post_view(
@@ -201,12 +392,12 @@ def make_post_view(
     tz: ZoneInfo,
     body_html: str | None = None,
     digest: str = "",
-    texts: tuple[str, str, list[str]] | None = None,
+    texts: tuple[str, str, list[str], str] | None = None,
 ) -> PostView:
     """Render one post's Markdown and derive its title, summary, tags (unless given) and local media."""
     channel = source.channel.username
     body = body_html if body_html is not None else markdown_to_html(post.text, channel)
-    title, summary, tags = texts if texts is not None else post_texts(post, body)
+    title, summary, tags, text_digest = texts if texts is not None else post_texts(post, body)
     preview = post.link_preview.image if post.link_preview else None
     reply_thumb = post.reply_to.thumb if post.reply_to else None
     return PostView(
@@ -221,22 +412,8 @@ def make_post_view(
         preview_image=f"{channel}/{preview}" if preview and preview in source.media_files else None,
         reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in source.media_files else None,
         digest=digest,
+        text_digest=text_digest,
     )
-
-
-def _hash(value: Any) -> str:
-    """A short stable hash of a value's repr (plain data and dataclasses of plain data)."""
-    return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
-
-
-def view_key(view: PostView) -> str:
-    """The key of what a post shows: its file, which of its media are archived, what its reply and
-    links to other posts resolve to."""
-    if not view.digest:
-        return ""
-    media = [(m.state, m.href, m.thumb_href) for m in view.media]
-    reply = (view.reply_thumb, view.links)
-    return _hash((view.digest, view.path, media, view.preview_image, reply, view.local_date))
 
 
 def make_section(source: ChannelSource, views: list[PostView]) -> Section:
@@ -246,28 +423,19 @@ def make_section(source: ChannelSource, views: list[PostView]) -> Section:
     for i, view in enumerate(views):
         view.older = views[i - 1] if i else None
         view.newer = views[i + 1] if i + 1 < len(views) else None
-        view.key = view_key(view)
         for tag in view.tags:
             tags[tag].append(view)
         months[(view.local_date.year, view.local_date.month)].append(view)
     avatar = source.channel.avatar
     avatar_href = f"{source.channel.username}/{avatar}" if avatar and avatar in source.media_files else None
-    header = _hash((source.channel, avatar_href))
+    name = source.channel.username
     return Section(
-        source.channel, views, avatar_href, dict(sorted(tags.items())), dict(sorted(months.items())), header
+        source.channel,
+        views,
+        avatar_href,
+        Grouped(name, "tags", sorted(tags.items())),
+        Grouped(name, "months", sorted(months.items())),
     )
-
-
-def _keys(views: list[PostView]) -> tuple[str, ...] | None:
-    """The keys of a list of posts, or None when one is unknown (so the page always renders)."""
-    keys = tuple(view.key for view in views)
-    return None if "" in keys else keys
-
-
-def _deps(section: Section, views: list[PostView], *more: Any) -> tuple[Any, ...] | None:
-    """A page's deps: the channel header, its posts' keys and ``more``; None when a key is unknown."""
-    keys = _keys(views)
-    return None if keys is None or not section.header_key else (section.header_key, keys, *more)
 
 
 def page_count(total: int, per_page: int) -> int:
@@ -322,37 +490,30 @@ def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page
             "older_page": number - 1 if number > 1 else None,
             "newer_page": number + 1 if number < count else None,
         }
-        deps = _deps(section, chunk, "page", number, context["older_page"], context["newer_page"])
-        pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context, deps))
+        pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context))
     return pages
-
-
-def _post_deps(section: Section, view: PostView) -> tuple[Any, ...] | None:
-    """A post page shows its post, links to its neighbours and the channel's header."""
-    neighbours = [v for v in (view.older, view, view.newer) if v is not None]
-    return _deps(section, neighbours, "post", view.older is None, view.newer is None)
 
 
 def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
     """Every page of one channel: home, numbered pages, posts, tags and months."""
     pages = channel_pages(section, per_page, site_home)
-    pages += [
-        Page(view.path, "post.html", {"section": section, "view": view}, _post_deps(section, view))
-        for view in section.posts
-    ]
+    pages += [Page(view.path, "post.html", {"section": section, "view": view}) for view in section.posts]
     pages.append(Page(f"{section.name}/tags/index.html", "tags.html", {"section": section}))
     for tag, views in section.tags.items():
         context = {"section": section, "tag": tag, "posts": list(reversed(views))}
-        pages.append(
-            Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context, _deps(section, views, tag))
-        )
+        pages.append(Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context))
     pages.append(Page(f"{section.name}/archive/index.html", "archive.html", {"section": section}))
-    months = list(section.months)
-    for i, ((year, month), views) in enumerate(section.months.items()):
-        context = {"section": section, "year": year, "month": month, "posts": list(reversed(views))}
-        neighbours = (months[i - 1] if i else None, months[i + 1] if i + 1 < len(months) else None)
-        deps = _deps(section, views, "month", year, month, neighbours)
-        pages.append(Page(f"{section.name}/{year:04d}/{month:02d}/index.html", "month.html", context, deps))
+    months = list(dict.keys(section.months))
+    for i, (year, month) in enumerate(months):
+        context = {
+            "section": section,
+            "year": year,
+            "month": month,
+            "posts": list(reversed(dict.__getitem__(section.months, (year, month)))),
+            "older_month": months[i - 1] if i else None,  # (year, month) of the pages before and after
+            "newer_month": months[i + 1] if i + 1 < len(months) else None,
+        }
+        pages.append(Page(f"{section.name}/{year:04d}/{month:02d}/index.html", "month.html", context))
     return pages
 
 
@@ -388,3 +549,68 @@ def render_order(pages: list[Page]) -> list[Page]:
         return (group[id(view)], 1) if id(view) in group else (i, 0)
 
     return [page for _, page in sorted(enumerate(pages), key=key)]
+
+
+def _hash(value: Any) -> str:
+    """A short stable hash of a value's repr (plain data, and posts and channels as their address)."""
+    return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
+
+
+PostState = tuple[Any, int | None, int | None, tuple[str | None, str | None], str, str]
+
+
+def post_state(view: PostView) -> PostState:
+    """The state of each facet of a post ("file", "older", "newer", "reply", in that order), then
+    the hashes of its file and of its searchable text (for :class:`cache.PostChanges`)."""
+    file: Any = view.digest
+    if view.media or view.preview_image or view.reply_thumb:
+        media = tuple((m.href, m.thumb_href) for m in view.media)
+        file = (file, media, view.preview_image, view.reply_thumb)
+    older = view.older.post.id if view.older is not None else None
+    newer = view.newer.post.id if view.newer is not None else None
+    # "reply": the replied post is looked up while the page renders (archive.Archive.post, through
+    # lookup_post), so its presence and data are reads of that post's own facets, not of this one.
+    return file, older, newer, None, view.digest, view.text_digest
+
+
+def _ids(views: list[PostView]) -> str:
+    return _hash([view.post.id for view in views])
+
+
+def section_state(section: Section) -> dict[str, str]:
+    """The state of each facet of a channel (see :data:`SECTION_FACETS`), groups included."""
+    state = {
+        "header": _hash((section.channel, section.avatar_href)),
+        "posts": _ids(section.posts),
+    }
+    for grouped in (section.tags, section.months):
+        state[grouped.facet] = _hash(list(dict.keys(grouped)))
+        for key, views in dict.items(grouped):
+            state[group_facet(grouped.facet, key)] = _ids(views)
+    return state
+
+
+def _plain(value: Any) -> Any:
+    """A value as plain data: posts and channels as their addresses (their data is read, and recorded)."""
+    kind = type(value)
+    if kind is PostView:
+        return ("post", value.post.channel, value.post.id)
+    if kind is Section:
+        return ("channel", value.channel.username)
+    if kind in (list, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return [(key, _plain(item)) for key, item in dict.items(value)]
+    return value
+
+
+def context_values(page: Page, names: tuple[str, ...]) -> Any:
+    """What a page's render read of its own context: the values of ``names`` as plain data
+    (missing ones as None, "*": every name and value), to compare with the last build's."""
+    context = page.context
+    if "*" in names:
+        return sorted((k, _plain(v)) for k, v in context.items())
+    return [_plain(context.get(name)) if name in context else MISSING for name in names]
+
+
+MISSING = ("missing",)  # a context name a page reads but does not have

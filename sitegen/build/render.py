@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.bccache
+import jinja2.runtime
 from markupsafe import Markup, escape
 
 from sitegen import __version__, i18n
@@ -25,7 +26,7 @@ from sitegen.build.archive import Archive
 from sitegen.build.excerpt import meta_text
 from sitegen.build.markdown import HASHTAG, ROOT, make_parser, tag_slug, validate_link
 from sitegen.build.mosaic import album_layout
-from sitegen.build.pages import Page
+from sitegen.build.pages import READS, Page, ReadKey, note_name, note_read
 from sitegen.config import Config
 
 THEME = Path(str(resources.files("sitegen").joinpath("theme")))
@@ -33,6 +34,69 @@ THEME_TEMPLATES = THEME / "templates"
 THEME_STATIC = THEME / "static"
 STATIC_DIR = "_static"  # the theme's CSS and icons inside output/ (never a Telegram username)
 ARTICLES_KEPT = 512  # rendered posts a renderer remembers: a channel page and its posts' pages share them
+
+
+class TrackingTemplate(jinja2.Template):
+    """A template whose imported modules remember what their top-level code read.
+
+    Jinja runs an imported template's top level once and reuses the module, so every later page
+    that imports it gets those reads added to its own.
+    """
+
+    def make_module(
+        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Any = None
+    ) -> jinja2.environment.TemplateModule:
+        outer = READS.keys
+        READS.keys = inner = set()
+        try:
+            module = super().make_module(vars, shared, locals)
+        finally:
+            READS.keys = outer
+        module.__dict__["_sitegen_reads"] = inner
+        if outer is not None:
+            outer |= inner
+        return module
+
+    def _get_default_module(self, ctx: Any = None) -> jinja2.environment.TemplateModule:
+        module = super()._get_default_module(ctx)
+        if READS.keys is not None:
+            READS.keys |= module.__dict__.get("_sitegen_reads", ())
+        return module
+
+
+class TrackingContext(jinja2.runtime.Context):
+    """A render context that records which of the page's variables the templates look up."""
+
+    def resolve_or_missing(self, key: str) -> Any:
+        if READS.names is not None:
+            READS.names.add(key)
+        return super().resolve_or_missing(key)
+
+    def get_all(self) -> dict[str, Any]:  # an include or an import "with context" copies it all
+        note_name("*")
+        return super().get_all()
+
+
+class TrackingEnvironment(jinja2.Environment):
+    """Jinja's environment, recording each read of a post's or channel's data while a page renders.
+
+    Jinja routes every ``a.b`` and ``a[b]`` of a template through :meth:`getattr` and
+    :meth:`getitem` (its sandbox relies on it), filters such as ``sort(attribute=...)`` and ``map``
+    included; see :data:`sitegen.build.pages.READS` for what a read is.
+    """
+
+    template_class = TrackingTemplate
+    context_class = TrackingContext
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if READS.keys is not None:
+            note_read(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if READS.keys is not None and isinstance(argument, str):
+            note_read(obj, argument)
+        return super().getitem(obj, argument)
 
 
 def make_environment(site_templates: Path | None) -> jinja2.Environment:
@@ -45,7 +109,7 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
             jinja2.FileSystemLoader(folders),
         ]
     )
-    env = jinja2.Environment(
+    env = TrackingEnvironment(
         loader=loader,
         autoescape=True,
         trim_blocks=True,
@@ -170,6 +234,9 @@ class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
         self.pending.clear()
 
 
+_PATH_NAMES = frozenset({"page", "root", "canonical"})  # render arguments made from the page's path
+
+
 class Renderer:
     """Renders :class:`Page` objects to HTML strings with the shared site context."""
 
@@ -200,8 +267,9 @@ class Renderer:
         self.env.globals.update(self.globals)
         self.env.filters["post_title"] = self.post_title
         self.env.filters["in_archive"] = self.archive.rewrite
-        self._articles: dict[str, Markup] = {}
+        self._articles: dict[str, tuple[Markup, set[ReadKey]]] = {}
         self._post_content: Any = None
+        self._module_reads: set[ReadKey] = set()
 
     def compile_templates(self, names: set[str]) -> None:
         """Compile the pages' templates and every other one the site or theme has (the templates
@@ -218,6 +286,7 @@ class Renderer:
 
     def post_title(self, view: Any) -> str:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""
+        note_read(view, "title")  # both are "file" reads: see pages.POST_FACETS
         return self.lang.t(view.title_key, n=view.post.id) if view.title_key else view.title
 
     def article(self, view: Any, section: Any) -> Markup:
@@ -226,15 +295,25 @@ class Renderer:
         It is rendered with :data:`ROOT` for ``root``, so every page (and feed) that shows the post
         reuses it; the most recent :data:`ARTICLES_KEPT` are kept.
         """
-        html = self._articles.get(view.path)
-        if html is None:
-            if self._post_content is None:
-                module = self.env.get_template("_post.html").make_module()
-                self._post_content = module.post_content
-            html = self._articles[view.path] = self._post_content(view, section, ROOT)
+        note_read(view, "path")
+        known = self._articles.get(view.path)
+        if known is None:
+            outer = READS.keys
+            READS.keys = reads = set()  # what the article reads, for every page that shows it
+            try:
+                if self._post_content is None:
+                    module = self.env.get_template("_post.html").make_module()
+                    self._post_content = module.post_content
+                    self._module_reads = module.__dict__["_sitegen_reads"]
+                reads |= self._module_reads
+                known = self._articles[view.path] = (self._post_content(view, section, ROOT), reads)
+            finally:
+                READS.keys = outer
             if len(self._articles) > ARTICLES_KEPT:
                 del self._articles[next(iter(self._articles))]
-        return html
+        if READS.keys is not None:
+            READS.keys |= known[1]
+        return known[0]
 
     def render_fragment(self, template: str, root: str, **context: Any) -> str:
         """Render a template outside the page tree (a feed entry); ``root`` prefixes internal links."""
@@ -255,3 +334,16 @@ class Renderer:
         )
         out = template.render(**page.context, page=page, root=root, canonical=absolute)
         return out.replace(ROOT, root)
+
+    def render_recorded(self, page: Page) -> tuple[str, frozenset[ReadKey], tuple[str, ...]]:
+        """Render one page; say what it read of the posts and channels, and which of its own
+        context variables it looked up (see :class:`pages.READS`)."""
+        READS.keys, READS.names = reads, names = set(), set()
+        try:
+            html = self.render(page)
+        finally:
+            READS.keys = READS.names = None
+        # the page's own variables, read or looked up in vain (a variable that appears later must
+        # count as a change): every name but the globals and the three that follow from the path
+        own = ("*",) if "*" in names else tuple(sorted(names - self.env.globals.keys() - _PATH_NAMES))
+        return html, frozenset(reads), own

@@ -1,28 +1,70 @@
 """Build step: the full-text search index, made by Pagefind's bundled binary into output/pagefind/.
 
-Only post pages carry ``data-pagefind-body``, so results are posts. Pagefind stems each page by
-its ``<html lang>`` (Russian and English are in the standard build). The index is built in a
-temporary folder beside the old one and swapped in, so a failed run leaves the last index
-whole, and no stale fragments pile up. Everything runs offline.
+Pagefind does not read the site's pages: it reads one small *search record* per post (its title,
+text, channel filter; nothing that changes with views, reactions or navigation), kept in
+``.sitegen-cache/search-<output>/`` at the path of the post's page, so result URLs are the pages'.
+A spoiler's text never reaches a record: a placeholder stands in its place.
 
-Indexing takes seconds for thousands of posts, so it is skipped when no HTML file changed since
-the last index was made (a stamp of the pages' sizes and modification times sits in the index).
+The records are split into *tiers*, each indexed into a bundle of its own that the search page
+merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bundles.json``):
+
+- ``recent``: the posts of the newest post's month (taken from the content, never the clock, so a
+  cold and an incremental build agree);
+- ``archive-1``, ``archive-2``...: every older post, in ceil(posts / :data:`SHARD_SIZE`) bundles
+  (about that many posts each), chosen by a hash of the post's path. Pagefind holds its whole
+  index in memory (about 45 KB a post), so this bounds its peak; fewer bundles rank closer to
+  one single index (merged results are ordered by each bundle's own scores).
+
+A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
+a tier whose records changed: a new post re-indexes its month, not the archive (the archive is
+re-indexed once a month, by the first post of a new month). Each bundle is made in a temporary
+folder and swapped in, so a failed run leaves the last one whole. Everything runs offline.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import html
 import json
+import os
+import pickle
+import re
 import shutil
 import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sitegen.build.load import BuildError
-from sitegen.files import TEMP_PREFIX
+from sitegen.build.pages import plain_text, post_title
+from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
 
 INDEX_DIR = "pagefind"
-STAMP = ".sitegen-stamp.json"  # inside the index folder: what the index was made from
-TIMEOUT = 1800  # seconds; a very large archive indexes in well under a minute
+RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
+ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of their path
+SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
+BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
+STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
+STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
+RECORD_VERSION = "2"  # bump when the records or this state change: every record is made again
+TIMEOUT = 1800  # seconds
+
+# The spoiler markup of sitegen.build.markdown: a checkbox label, or a span inside links. Spoilers
+# do not nest (a spoiler ends at the first "||"), and nothing else renders a label or this span.
+_SPOILER = re.compile(
+    r'<label class="spoiler">.*?</label>|<span class="spoiler-in-link">.*?</span>', re.DOTALL
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchText:
+    """What the index needs of the site besides the posts: the language and its strings."""
+
+    language: str  # the <html lang> Pagefind stems by
+    filter_label: str  # the channel filter's name ("Channel", "Канал")
+    spoiler: str  # the placeholder indexed instead of a spoiler's text
 
 
 def pagefind_executable() -> str:
@@ -39,51 +81,315 @@ def pagefind_executable() -> str:
     return str(found)
 
 
-def pages_stamp(output: Path, html_files: list[str]) -> str:
-    """A digest of the HTML files' names, sizes and modification times."""
-    digest = hashlib.sha256()
-    for name in sorted(html_files):
-        try:
-            info = (output / name).stat()
-        except OSError:
-            continue
-        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+# --- records -----------------------------------------------------------------------------------
 
 
-def read_stamp(target: Path) -> dict[str, object]:
-    """The stamp of an existing index, or {}."""
+def hide_spoilers(fragment: str, placeholder: str) -> str:
+    """A post body's HTML with every spoiler replaced by ``placeholder`` (already plain text)."""
+    return _SPOILER.sub(f"[{html.escape(placeholder)}]", fragment)
+
+
+def record_title(view: Any, body: str, kind_title: str) -> str:
+    """The result's title: the post's title, made again from the body without its spoilers."""
+    if view.title_key:
+        return kind_title
+    return post_title(view.post, plain_text(body))
+
+
+def post_extras(post: Any) -> list[str]:
+    """The searchable words a post page shows besides its text: forward, files, card, poll, place, buttons."""
+    parts: list[str] = []
+    if post.forwarded_from:
+        parts += [post.forwarded_from.name or "", post.forwarded_from.author or ""]
+    for item in post.media:
+        parts += [item.performer or "", item.title or ""]
+    if post.link_preview:
+        lp = post.link_preview
+        parts += [lp.site or "", lp.title or "", lp.description or ""]
+    if post.poll:
+        parts += [post.poll.question or ""] + [option.text for option in post.poll.options]
+    if post.location:
+        parts += [post.location.title or "", post.location.address or ""]
+    for row in post.buttons:
+        parts += [button.text for button in row]
+    return [part for part in parts if part]
+
+
+def search_record(view: Any, channel_name: str, text: SearchText, kind_title: str) -> bytes:
+    """The minimal HTML document Pagefind indexes for one post (``view`` is a PostView)."""
+    body = hide_spoilers(view.html, text.spoiler)
+    title = record_title(view, body, kind_title)
+    extras = "".join(f"<p>{html.escape(part)}</p>" for part in post_extras(view.post))
+    esc = html.escape
+    # the body repeats the title (its first line): then the title is not text, as on the post page
+    ignore = " data-pagefind-ignore" if view.html else ""
+    return (
+        f'<!doctype html><html lang="{esc(text.language)}"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title></head><body><main data-pagefind-body>"
+        f'<h1 data-pagefind-meta="title"{ignore}>{esc(title)}</h1>'
+        f'<span hidden data-pagefind-ignore data-pagefind-filter="{esc(text.filter_label)}">'
+        f"{esc(channel_name)}</span>\n{body}{extras}</main></body></html>\n"
+    ).encode()
+
+
+def newest_month(views: Iterable[Any]) -> tuple[int, int] | None:
+    """The (year, month) of the newest post, in the site's time zone; None without posts."""
+    newest = max((view.local_date for view in views), default=None)
+    return (newest.year, newest.month) if newest else None
+
+
+def archive_shards(posts: int) -> int:
+    """How many bundles the archive of ``posts`` older posts is split into (at least one)."""
+    return max(1, -(-posts // SHARD_SIZE))
+
+
+def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
+    """``recent`` for a post of the newest month, else its archive shard, chosen by a hash of its path."""
+    if (view.local_date.year, view.local_date.month) == month:
+        return RECENT
+    number = int.from_bytes(hashlib.blake2b(view.path.encode(), digest_size=4).digest(), "big") % shards
+    return f"{ARCHIVE}{number + 1}"
+
+
+def record_key(view: Any, channel_name: str, text: SearchText) -> str:
+    """What a record is made from: the post file's hash (which covers sitegen's code), the channel's
+    name and the site's strings. An empty file hash (no cache) falls back to the record's bytes."""
+    parts = [RECORD_VERSION, view.digest, channel_name, repr(text)]
+    if not view.digest:
+        parts.append(view.html)
+        parts.append(repr(view.post))
+    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+# --- the records folder ------------------------------------------------------------------------
+
+
+def records_folder(output: Path, cache_folder: Path) -> Path:
+    """Where the records of the site built into ``output`` live, inside the build cache."""
+    out = str(output.resolve()).encode()
+    return cache_folder / f"search-{hashlib.blake2b(out, digest_size=6).hexdigest()}"
+
+
+def _load_state(folder: Path) -> dict[str, tuple[str, str, str]]:
+    """Each post's (tier, record key, hash of its record) at the last build; {} when unknown."""
     try:
-        data = json.loads((target / STAMP).read_text(encoding="utf-8"))
+        with (folder / STATE).open("rb") as handle:
+            version, state = pickle.load(handle)
+    except Exception:  # missing or unreadable: every record is written again
+        return {}
+    return state if version == RECORD_VERSION and isinstance(state, dict) else {}
+
+
+def _save_state(folder: Path, state: dict[str, tuple[str, str, str]]) -> None:
+    data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(folder / STATE, data, durable=False)
+
+
+def _write_record(path: Path, data: bytes) -> None:
+    try:
+        atomic_write_bytes(path, data, durable=False)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data, durable=False)
+
+
+def _move_record(source: Path, target: Path, stop: Path) -> bool:
+    """Move a record into another tier's folder; False when it is not there."""
+    try:
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            if not source.exists():
+                return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    except FileNotFoundError:
+        return False
+    _prune(source.parent, stop)
+    return True
+
+
+def _remove_record(path: Path, stop: Path) -> None:
+    path.unlink(missing_ok=True)
+    _prune(path.parent, stop)
+
+
+def _prune(folder: Path, stop: Path) -> None:
+    """Remove ``folder`` and its parents below ``stop`` while they are empty."""
+    while folder != stop:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or gone
+            return
+        folder = folder.parent
+
+
+@dataclass
+class RecordsUpdate:
+    """What :func:`update_records` did: records written, moved and removed; each tier's digest and size."""
+
+    written: int
+    moved: int
+    removed: int
+    digests: dict[str, str]  # tier -> digest of its records' paths and hashes
+    counts: dict[str, int]
+
+    @property
+    def tiers(self) -> list[str]:
+        """The tiers, the primary one (``recent``) first."""
+        return sorted(self.digests, key=lambda tier: (tier != RECENT, len(tier), tier))
+
+
+def update_records(folder: Path, sections: list[Any], text: SearchText, kind_titles: Any) -> RecordsUpdate:
+    """Bring the records folder in line with the posts: write new and changed records, drop the rest.
+
+    ``kind_titles(key)`` translates a title made from a post's kind ("Photo"). A record is made
+    only for a post file that changed since the last build, written only when its bytes differ
+    (views and reactions are not in it), and moved when only its tier changed: a build that
+    changed nothing searchable writes nothing, and no tier's digest changes.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    old = _load_state(folder)
+    if not old:  # no state: whatever is in the folder is of unknown age
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+    views = [(section.channel.name, view) for section in sections for view in section.posts]
+    month = newest_month(view for _, view in views)
+    shards = archive_shards(
+        sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
+    )
+    state: dict[str, tuple[str, str, str]] = {}
+    written = moved = removed = 0
+    for name, view in views:
+        tier, key = tier_of(view, month, shards), record_key(view, name, text)
+        before = old.get(view.path)
+        data = None
+        if before is not None and before[1] == key:
+            made = before[2]  # the same post file: the same record
+        else:  # a new or changed file; views or reactions alone leave the record as it was
+            title = kind_titles(view.title_key) if view.title_key else view.title
+            data = search_record(view, name, text, title)
+            made = hashlib.blake2b(data, digest_size=16).hexdigest()
+        state[view.path] = (tier, key, made)
+        if before is not None and before[2] == made:
+            if before[0] == tier:
+                continue
+            if _move_record(folder / before[0] / view.path, folder / tier / view.path, folder / before[0]):
+                moved += 1
+                continue
+        if before is not None and before[0] != tier:
+            _remove_record(folder / before[0] / view.path, folder / before[0])
+        if data is None:
+            title = kind_titles(view.title_key) if view.title_key else view.title
+            data = search_record(view, name, text, title)
+        _write_record(folder / tier / view.path, data)
+        written += 1
+    for path in sorted(old.keys() - state.keys()):
+        _remove_record(folder / old[path][0] / path, folder / old[path][0])
+        removed += 1
+    if state != old:
+        _save_state(folder, state)
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    for path, (tier, _, made) in state.items():
+        pairs.setdefault(tier, []).append((path, made))
+    digests, counts = {}, {}
+    for tier, items in pairs.items():
+        digest = hashlib.blake2b(digest_size=16)
+        for path, made in sorted(items):
+            digest.update(f"{path}\0{made}\n".encode())
+        digests[tier], counts[tier] = digest.hexdigest(), len(items)
+    return RecordsUpdate(written, moved, removed, digests, counts)
+
+
+# --- the bundles -------------------------------------------------------------------------------
+
+
+def read_stamp(bundle: Path) -> dict[str, object]:
+    """The stamp of an existing bundle, or {}."""
+    try:
+        data = json.loads((bundle / STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def update_search_index(output: Path, html_files: list[str]) -> int:
-    """Make ``output/pagefind`` current for these pages (skipped when none changed); count indexed pages."""
-    target = output / INDEX_DIR
-    stamp = pages_stamp(output, html_files)
-    old = read_stamp(target)
-    if (
-        old.get("pages") == stamp
-        and (target / "pagefind.js").is_file()
-        and isinstance(old.get("indexed"), int)
-    ):
-        return old["indexed"]  # type: ignore[return-value]
-    indexed = build_search_index(output)
-    (target / STAMP).write_text(json.dumps({"pages": stamp, "indexed": indexed}), encoding="utf-8")
-    return indexed
+def update_search_index(
+    output: Path, cache_folder: Path, sections: list[Any], text: SearchText, kind_titles: Any
+) -> int:
+    """Make ``output/pagefind/<tier>/`` current for the posts of ``sections``; count the indexed posts.
+
+    Pagefind runs only for a tier whose records changed since its bundle was made; the list of
+    bundles, for the search page, is ``output/pagefind/bundles.json``.
+    """
+    folder = records_folder(output, cache_folder)
+    try:
+        update = update_records(folder, sections, text, kind_titles)
+    except OSError as exc:
+        raise BuildError(f"cannot write the search records in '{folder}': {exc.strerror}") from None
+    index = output / INDEX_DIR
+    tiers = update.tiers
+    _drop_strangers(index, {*tiers, BUNDLES})
+    total = 0
+    for tier in tiers:
+        bundle = index / tier
+        stamp = read_stamp(bundle)
+        indexed = stamp.get("indexed")
+        made = (bundle / "pagefind.js").is_file()
+        if stamp.get("records") != update.digests[tier] or not isinstance(indexed, int) or not made:
+            staged = ordered_copy(folder / tier)
+            try:
+                indexed = build_bundle(staged, bundle)
+            finally:
+                shutil.rmtree(staged, ignore_errors=True)
+            stamp = {"records": update.digests[tier], "indexed": indexed}
+            (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+        total += indexed
+    index.mkdir(parents=True, exist_ok=True)
+    write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
+    return total
 
 
-def build_search_index(output: Path) -> int:
-    """Index the HTML of ``output`` into ``output/pagefind``; return the number of indexed pages."""
-    target = output / INDEX_DIR
-    fresh = output / f"{TEMP_PREFIX}{INDEX_DIR}"
-    old = output / f"{TEMP_PREFIX}{INDEX_DIR}-old"
+def _drop_strangers(index: Path, keep: set[str]) -> None:
+    """Remove what output/pagefind/ holds besides ``keep``: old tiers, an older sitegen's single bundle."""
+    if not index.is_dir():
+        return
+    for entry in sorted(os.scandir(index), key=lambda e: e.name):
+        if entry.name in keep:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def ordered_copy(site: Path) -> Path:
+    """A fresh folder of hard links to the records under ``site``, made in sorted order.
+
+    Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
+    that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
+    them the same way every time, so cold and incremental builds give the same bundle bytes.
+    """
+    copy = site.with_name(f"{TEMP_PREFIX}{site.name}")
+    shutil.rmtree(copy, ignore_errors=True)
+    for path in sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")):
+        target = copy / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(site / path, target)
+        except OSError:
+            shutil.copyfile(site / path, target)
+    return copy
+
+
+def build_bundle(site: Path, bundle: Path) -> int:
+    """Index the records under ``site`` into the bundle folder ``bundle``; return the indexed count."""
+    fresh = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}")
+    old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
     for leftover in (fresh, old):
         shutil.rmtree(leftover, ignore_errors=True)
-    command = [pagefind_executable(), "--site", str(output), "--output-path", str(fresh)]
+    fresh.parent.mkdir(parents=True, exist_ok=True)
+    command = [pagefind_executable(), "--site", str(site), "--output-path", str(fresh)]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -95,11 +401,122 @@ def build_search_index(output: Path) -> int:
         raise BuildError(
             f"the search indexer (Pagefind) failed: {detail[-1] if detail else result.returncode}"
         )
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
+    stable_filters(fresh)
+    if bundle.exists():
+        bundle.rename(old)
+    fresh.rename(bundle)
     shutil.rmtree(old, ignore_errors=True)
     return indexed_pages(result.stdout)
+
+
+# --- Pagefind's filter files, made stable ------------------------------------------------------
+# Pagefind 1.x writes a filter's values (and the filters) in hash-map order, which changes from run
+# to run once a bundle holds two channels ("TODO: Change filter indexes to BTree to give them a
+# stable hash" in its source). The files are gzip'd CBOR after a "pagefind_dcd" signature, named by
+# a SHA-1 of that CBOR; sorting the values and renaming the files makes equal bundles equal bytes.
+
+SIGNATURE = b"pagefind_dcd"
+
+
+def _cbor_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """A CBOR item's major type, argument and the position after its head."""
+    first = data[pos]
+    major, info = first >> 5, first & 31
+    if info < 24:
+        return major, info, pos + 1
+    size = 1 << (info - 24)  # 24..27: 1, 2, 4 or 8 bytes follow
+    return major, int.from_bytes(data[pos + 1 : pos + 1 + size], "big"), pos + 1 + size
+
+
+def cbor_decode(data: bytes, pos: int = 0) -> tuple[Any, int]:
+    """Decode the CBOR subset Pagefind writes: integers, strings, byte strings, arrays, maps."""
+    major, arg, pos = _cbor_head(data, pos)
+    if major == 0:
+        return arg, pos
+    if major == 1:
+        return -1 - arg, pos
+    if major in (2, 3):
+        raw = data[pos : pos + arg]
+        return (raw if major == 2 else raw.decode("utf-8")), pos + arg
+    if major == 4:
+        items = []
+        for _ in range(arg):
+            item, pos = cbor_decode(data, pos)
+            items.append(item)
+        return items, pos
+    if major == 5:
+        pairs = []
+        for _ in range(arg):
+            key, pos = cbor_decode(data, pos)
+            value, pos = cbor_decode(data, pos)
+            pairs.append((key, value))
+        return dict(pairs), pos
+    raise ValueError(f"unexpected CBOR item (major type {major})")
+
+
+def _cbor_argument(major: int, arg: int) -> bytes:
+    if arg < 24:
+        return bytes([major << 5 | arg])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if arg < 1 << (8 * size):
+            return bytes([major << 5 | info]) + arg.to_bytes(size, "big")
+    raise ValueError("integer too large for CBOR")
+
+
+def cbor_encode(value: Any) -> bytes:
+    """Encode what :func:`cbor_decode` reads, with the shortest heads (as Pagefind's minicbor does)."""
+    if isinstance(value, int):
+        return _cbor_argument(0, value) if value >= 0 else _cbor_argument(1, -1 - value)
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        return _cbor_argument(3, len(raw)) + raw
+    if isinstance(value, bytes):
+        return _cbor_argument(2, len(value)) + value
+    if isinstance(value, list):
+        return _cbor_argument(4, len(value)) + b"".join(cbor_encode(item) for item in value)
+    if isinstance(value, dict):
+        parts = [cbor_encode(k) + cbor_encode(v) for k, v in value.items()]
+        return _cbor_argument(5, len(value)) + b"".join(parts)
+    raise TypeError(f"cannot encode {type(value).__name__} as CBOR")
+
+
+def _read_pf(path: Path) -> Any:
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(SIGNATURE):
+        raise ValueError(f"{path}: not a Pagefind file")
+    return cbor_decode(data, len(SIGNATURE))[0]
+
+
+def _write_pf(path_of: str, language: str, value: Any, digits: int, folder: Path) -> str:
+    """Write a Pagefind file named, as Pagefind names it, by the SHA-1 of its CBOR; return the name.
+
+    ``path_of`` places the name in the bundle, e.g. ``filter/{}.pf_filter``.
+    """
+    data = cbor_encode(value)
+    name = f"{language}_" + "".join(f"{byte:x}" for byte in hashlib.sha1(data).digest())[:digits]
+    target = folder / path_of.format(name)
+    target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=9, mtime=0))
+    return name
+
+
+def stable_filters(bundle: Path) -> None:
+    """Rewrite a bundle's filter files with their values (and the filters) in sorted order."""
+    entry_file = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    for language, info in entry["languages"].items():
+        meta_file = bundle / f"pagefind.{info['hash']}.pf_meta"
+        meta = _read_pf(meta_file)
+        renamed = []
+        for name, old_hash in sorted(meta[3]):
+            old_file = bundle / "filter" / f"{old_hash}.pf_filter"
+            index = _read_pf(old_file)
+            index[1] = sorted(index[1], key=lambda value: value[0])
+            old_file.unlink()
+            renamed.append([name, _write_pf("filter/{}.pf_filter", language, index, 7, bundle)])
+        meta[3] = renamed
+        meta_file.unlink()
+        info["hash"] = _write_pf("pagefind.{}.pf_meta", language, meta, 10, bundle)
+    entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def indexed_pages(log: str) -> int:
@@ -114,7 +531,7 @@ def indexed_pages(log: str) -> int:
 def remove_search_index(output: Path) -> bool:
     """Remove an index an earlier build made (search is off now); only a folder Pagefind made."""
     target = output / INDEX_DIR
-    if (target / "pagefind-entry.json").is_file():
+    if (target / "pagefind-entry.json").is_file() or (target / BUNDLES).is_file():
         shutil.rmtree(target)
         return True
     return False

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sitegen.build import BuildReport
-from sitegen.build.archive import link_sections
 from sitegen.build.cache import BuildCache, parallel_map
 from sitegen.build.feeds import discovery_files
 from sitegen.build.load import BuildError, ChannelSource
-from sitegen.build.pages import Page, Section, make_post_view, make_section, render_order, site_pages
+from sitegen.build.pages import (
+    Page,
+    Section,
+    make_post_view,
+    make_section,
+    render_order,
+    site_pages,
+)
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
-from sitegen.build.search import remove_search_index, update_search_index
+from sitegen.build.search import SearchText, remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
-from sitegen.config import Config
+from sitegen.config import BASE_URL_WARNING, Config
 from sitegen.files import UnsafePathError, safe_relative
-from sitegen.progress import ProgressSink
+from sitegen.progress import ProgressSink, Steps
 from sitegen.sizes import size_warnings
 
 
@@ -59,8 +66,12 @@ def make_sections(
             views.append(make_post_view(post, source, tz, body, digest, texts))
             progress.advance()
         sections.append(make_section(source, views))
-    link_sections(sections)  # replies and links to posts of any channel of the site
     progress.end()
+    # The posts live until the build ends: the collector, off while they load (cache.load_content),
+    # leaves them alone from now on (build_site unfreezes them; at 100,000 posts full collections
+    # cost seconds).
+    gc.freeze()
+    gc.enable()
     return sections
 
 
@@ -68,11 +79,13 @@ _RENDERER: Renderer | None = None  # the renderer of the running build, inherite
 _OUTPUT = Path()
 
 
-def _render_page(page: Page) -> tuple[int, bool]:
-    """Render one page into the output folder unless it already holds these bytes: (size, written)."""
-    data = _RENDERER.render(page).encode("utf-8")  # type: ignore[union-attr]
+def _render_page(page: Page) -> tuple[int, bool, frozenset[Any], tuple[str, ...]]:
+    """Render one page into the output folder unless it already holds these bytes: (size, written,
+    what the render read of posts and channels, which of the page's context variables it read)."""
+    html, reads, names = _RENDERER.render_recorded(page)  # type: ignore[union-attr]
+    data = html.encode("utf-8")
     try:
-        return len(data), write_output_file(_OUTPUT / page.path, data)
+        return len(data), write_output_file(_OUTPUT / page.path, data), reads, names
     except OSError as exc:
         raise BuildError(f"cannot write '{_OUTPUT / page.path}': {exc.strerror}") from None
 
@@ -90,23 +103,25 @@ def render_pages(
     progress.begin("Rendering pages", len(pages))
     pages = render_order(pages)
     forget_folders()
-    keys = [cache.page_key(page) if cache else None for page in pages]
     todo = []
-    for page, key in zip(pages, keys, strict=True):
-        if cache and cache.is_fresh(page, key, writer.output):
+    for page in pages:
+        if cache and cache.is_fresh(page, writer.output):
             writer.keep(page.path)
         else:
-            todo.append((page, key))
+            todo.append(page)
     progress.advance(len(pages) - len(todo))
-    renderer.compile_templates({page.template for page, _ in todo})  # once, before workers fork
+    renderer.compile_templates({page.template for page in todo})  # once, before workers fork
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
         done = 0
-        for chunk in parallel_map(_render_page, [page for page, _ in todo], jobs):
-            for (page, key), (size, written) in zip(todo[done : done + len(chunk)], chunk, strict=True):
+        cost = sum(len(page.context.get("posts", ())) or 1 for page in todo)  # a tag page: its posts
+        for chunk in parallel_map(_render_page, todo, jobs, cost):
+            for page, (size, written, reads, names) in zip(
+                todo[done : done + len(chunk)], chunk, strict=True
+            ):
                 writer.keep(page.path, written)
                 if cache:
-                    cache.record_page(page.path, key, size)
+                    cache.record_page(page, names, reads, size)
             done += len(chunk)
             progress.advance(len(chunk))
     finally:
@@ -135,22 +150,28 @@ def write_discovery(
 ) -> None:
     """Write the feeds, sitemap and robots.txt; without base_url, warn once and skip them."""
     if not cfg.base_url:
-        report.warnings.append(
-            "base_url is not set: no Atom feeds, sitemap.xml, robots.txt, canonical or og:image URLs "
-            "(set base_url in sitegen.toml or pass --base-url)"
-        )
+        report.warnings.append(BASE_URL_WARNING)
         return
     for path, data in discovery_files(sections, pages, renderer).items():
         writer.write(path, data)
 
 
-def update_search(cfg: Config, pages: list[Page], report: BuildReport, progress: ProgressSink) -> None:
-    """Index the written site for search (after stale pages are gone), or drop an old index."""
+def update_search(
+    cfg: Config,
+    sections: list[Section],
+    renderer: Renderer,
+    cache: BuildCache,
+    report: BuildReport,
+    progress: ProgressSink,
+) -> None:
+    """Index the posts for search (only the tiers whose records changed), or drop an old index."""
     if not cfg.search:
         remove_search_index(cfg.output_dir)
         return
     progress.begin("Indexing for search", 1)
-    report.searchable = update_search_index(cfg.output_dir, [page.path for page in pages])
+    strings = renderer.lang.data["strings"]
+    text = SearchText(renderer.lang.code, strings["channel"], strings["spoiler"])
+    report.searchable = update_search_index(cfg.output_dir, cache.folder, sections, text, renderer.lang.t)
     progress.end()
 
 
@@ -159,24 +180,33 @@ def build_changed(
 ) -> BuildReport:
     """Build the site after :func:`sitegen.build.build_site` found that something changed."""
     report = BuildReport()
+    steps = Steps(progress)  # a status line on a terminal, and each step's time with --verbose
     cache.forget_state()
-    sources, bodies = cache.load_content(cfg.content_dir, jobs)
+    failures: dict[str, str] = {}
+    steps.next("Loading posts")
+    sources, bodies = cache.load_content(cfg.content_dir, jobs, failures)
+    report.failed = list(failures.values())
     for source in sources:
         check_media(source, report)
     prepare_output(cfg.output_dir, cfg.content_dir, clean)
+    steps.next("Gathering pages")
     sections = make_sections(cfg, sources, progress, bodies)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
     renderer.env.bytecode_cache = cache.bytecode_cache()
-    cache.set_site(cfg, sections, renderer.globals)
+    cache.set_site(cfg, sections, renderer.globals)  # from here, cache.post_changes(sections) works
+    steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
+    steps.next("Copying media, feeds")
     report.media = copy_assets(sources, writer)
     write_discovery(cfg, sections, pages, renderer, writer, report)
     writer.write(".nojekyll", b"")
-    report.removed = writer.finish()
+    report.removed = writer.finish(tuple(f"{name}/" for name in failures))
     cache.save(writer.made)
-    update_search(cfg, pages, report, progress)
+    steps.next("Indexing for search")
+    update_search(cfg, sections, renderer, cache, report, progress)
+    steps.done()
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)
     report.pages = len(pages)

@@ -126,14 +126,20 @@ class OutputWriter:
                 self.link(f"{prefix}/{source.relative_to(folder).as_posix()}", source)
 
     def finish(self, keep: tuple[str, ...] = ()) -> int:
-        """Remove files the previous build made and this one did not; save the manifest; count removals."""
+        """Remove files the previous build made and this one did not; save the manifest; count removals.
+
+        Files below a ``keep`` prefix (a channel that failed to load) stay, and stay in the manifest.
+        """
         manifest = self.output / MANIFEST
         old: set[str] = set()
         with contextlib.suppress(OSError, ValueError, TypeError):
             old = set(json.loads(manifest.read_text(encoding="utf-8")))
         removed = 0
         for stale in sorted(old - self.made):
-            if stale.startswith(keep) or ".." in stale.split("/"):
+            if ".." in stale.split("/"):
+                continue
+            if keep and stale.startswith(keep):
+                self.made.add(stale)
                 continue
             target = self.output / stale
             if target.is_file():

@@ -49,3 +49,48 @@ def test_inflected_russian_word_finds_the_post_and_opens_it(rich_site: BuiltSite
         assert not errors, "while searching: " + "; ".join(errors)
     finally:
         context.close()
+
+
+def test_results_of_the_newest_month_and_the_archive_come_together(
+    rich_site: BuiltSite, browser: Browser
+) -> None:
+    """The index is two bundles (the newest month, the archive): one query lists posts of both, with
+    links under the site's sub-path, and the channel filter counts the posts of both bundles."""
+    site = rich_site
+    april = site.url(site.post_path("rich_demo", 25))  # "Новые ракеты уже на стартовой площадке"
+    march = site.url(site.post_path("rich_demo", 19))  # "Исправленная новость о ракетах"
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"uncaught exception: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    try:
+        page.goto(site.url("search.html") + "?q=ракетой")
+        links = page.locator(".pagefind-ui__result-link")
+        links.first.wait_for(timeout=15_000)
+        page.wait_for_timeout(500)  # the second bundle's results arrive with the first render
+        hrefs = {
+            page.evaluate("a => a.href", link.element_handle()).removesuffix("index.html")
+            for link in links.all()
+        }
+        assert {april, march} <= hrefs, f"{page.url}: {hrefs}"
+        filters = page.locator(".pagefind-ui__filter-panel").text_content() or ""
+        for name in ("Second demo", "Богатый архив"):
+            assert name in filters, f"the channel filter does not offer {name!r}: {filters!r}"
+        assert not errors, "; ".join(errors)
+    finally:
+        context.close()
+
+
+def test_opened_from_disk_the_search_page_says_why_it_cannot_search(
+    rich_site: BuiltSite, browser: Browser
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto((rich_site.output / "search.html").as_uri() + "?q=ракетой")
+        note = page.locator("#search-offline")
+        note.wait_for(state="visible", timeout=5_000)
+        assert page.locator(".pagefind-ui__result-link").count() == 0
+    finally:
+        context.close()
