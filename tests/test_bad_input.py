@@ -20,6 +20,7 @@ from tests.test_build import make_channel
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sitegen"
 COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
+EXPORT = Path(__file__).resolve().parent / "data" / "tdesktop" / "tg2md_private_channel.json"  # a real one
 A_FILE = "a-file.txt"  # made in every test folder: a file where a folder is expected
 
 # Bad values for every option that takes free text, by (command, parameter name).
@@ -35,6 +36,8 @@ BAD_TEXT: dict[tuple[str, str], list[str]] = {
         "https://exa mple.org/",
     ],
     ("init", "channels"): ["not a name!"],
+    ("import", "channel"): ["not a name!", "../x"],
+    ("import", "chats"): ["no such chat", "0"],
     ("serve", "base_path"): ["/../x/", "/a b/", "/a?b/"],
     ("serve", "bind"): ["not-an-address", "999.1.1.1"],
 }
@@ -59,7 +62,7 @@ def option_cases() -> list[tuple[str, list[str], str]]:
     """(command, arguments, what the error line must mention) for every parameter of every command."""
     cases: list[tuple[str, list[str], str]] = []
     for name, command in sorted(cli.commands.items()):
-        base = {"scrape": ["durov"], "init": ["--channel", "durov"]}.get(name, [])
+        base = {"scrape": ["durov"], "init": ["--channel", "durov"], "import": [str(EXPORT)]}.get(name, [])
         for param in command.params:
             for args, mention in bad_values(name, param):
                 cases.append(

@@ -269,8 +269,9 @@ def check_messages(file: Path, chat: Chat) -> int:
 
 
 def pick_chats(export: Export, wanted: tuple[str, ...]) -> list[Chat]:
-    """The chats named by ``--chat`` (a name or an id); a single-chat export needs none."""
-    if not export.account:
+    """The chats named by ``--chat`` (a name or an id); a single-chat export needs none, and a
+    ``--chat`` that does not name its chat is an error rather than ignored."""
+    if not export.account and not wanted:
         return export.chats
     chosen: list[Chat] = []
     for value in wanted:
