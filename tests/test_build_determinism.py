@@ -245,7 +245,11 @@ SNIPPETS = (
     "{% if section is defined %}{% for p in section.posts %}{{ p.post.views }},{% endfor %}{% endif %}",
     "{% if section is defined %}{{ section.avatar_href }}|{{ section.channel.title }}{% endif %}",
     "{% if view is defined %}{{ view.older.older.title if view.older and view.older.older }}{% endif %}",
-    "{% if view is defined %}{{ view.newer.summary if view.newer }}|{{ view.reply_title }}{% endif %}",
+    "{% if view is defined %}{{ view.newer.summary if view.newer }}|{% set r = view.post.reply_to %}"
+    "{% if r %}{% set t = archive.post(r.channel, r.id) %}{{ t.title if t }}{% endif %}{% endif %}",
+    # a link to a post that edits add and delete: resolved at render time (archive.py)
+    "{% if view is defined %}{{ archive.href('https://t.me/' ~ view.post.channel ~ '/' ~ (view.post.id + 1)) }}"
+    "{{ view.html|in_archive }}{% endif %}",
     "{% if view is defined %}"
     "{{ view|post_title }}|{{ view.tags|join(' ') }}|{{ view.post.views }}{% endif %}",
     "{% if view is defined %}{{ view.newer.newer.newer.post.views if view.newer and view.newer.newer and "
