@@ -248,7 +248,8 @@ SNIPPETS = (
     "{% if view is defined %}{{ view.newer.summary if view.newer }}|{% set r = view.post.reply_to %}"
     "{% if r %}{% set t = archive.post(r.channel, r.id) %}{{ t.title if t }}{% endif %}{% endif %}",
     # a link to a post that edits add and delete: resolved at render time (archive.py)
-    "{% if view is defined %}{{ archive.href('https://t.me/' ~ view.post.channel ~ '/' ~ (view.post.id + 1)) }}"
+    "{% if view is defined %}"
+    "{{ archive.href('https://t.me/' ~ view.post.channel ~ '/' ~ (view.post.id + 1)) }}"
     "{{ view.html|in_archive }}{% endif %}",
     "{% if view is defined %}"
     "{{ view|post_title }}|{{ view.tags|join(' ') }}|{{ view.post.views }}{% endif %}",

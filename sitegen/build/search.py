@@ -32,8 +32,8 @@ import pickle
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
-RECORD_VERSION = "2"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "3"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 
 # The spoiler markup of sitegen.build.markdown: a checkbox label, or a span inside links. Spoilers
@@ -65,6 +65,9 @@ class SearchText:
     language: str  # the <html lang> Pagefind stems by
     filter_label: str  # the channel filter's name ("Channel", "Канал")
     spoiler: str  # the placeholder indexed instead of a spoiler's text
+    date_label: str = "Date"  # the name results show their date under
+    # a post's date as results show it (the site's language; the view's local date, in its time zone)
+    date_format: Callable[[Any], str] = field(default=str, repr=False, compare=False)
 
 
 def pagefind_executable() -> str:
@@ -128,7 +131,9 @@ def search_record(view: Any, channel_name: str, text: SearchText, kind_title: st
         f"<title>{esc(title)}</title></head><body><main data-pagefind-body>"
         f'<h1 data-pagefind-meta="title"{ignore}>{esc(title)}</h1>'
         f'<span hidden data-pagefind-ignore data-pagefind-filter="{esc(text.filter_label)}">'
-        f"{esc(channel_name)}</span>\n{body}{extras}</main></body></html>\n"
+        f"{esc(channel_name)}</span>"
+        f'<span hidden data-pagefind-ignore data-pagefind-meta="{esc(text.date_label)}">'
+        f"{esc(text.date_format(view.local_date))}</span>\n{body}{extras}</main></body></html>\n"
     ).encode()
 
 
@@ -154,7 +159,7 @@ def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
 def record_key(view: Any, channel_name: str, text: SearchText) -> str:
     """What a record is made from: the post file's hash (which covers sitegen's code), the channel's
     name and the site's strings. An empty file hash (no cache) falls back to the record's bytes."""
-    parts = [RECORD_VERSION, view.digest, channel_name, repr(text)]
+    parts = [RECORD_VERSION, view.digest, channel_name, repr(text), text.date_format(view.local_date)]
     if not view.digest:
         parts.append(view.html)
         parts.append(repr(view.post))

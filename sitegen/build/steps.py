@@ -170,7 +170,8 @@ def update_search(
         return
     progress.begin("Indexing for search", 1)
     strings = renderer.lang.data["strings"]
-    text = SearchText(renderer.lang.code, strings["channel"], strings["spoiler"])
+    lang = renderer.lang
+    text = SearchText(lang.code, strings["channel"], strings["spoiler"], strings["date"], lang.date)
     report.searchable = update_search_index(cfg.output_dir, cache.folder, sections, text, renderer.lang.t)
     progress.end()
 
