@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sitegen import content
+from sitegen.content import ContentError
 from sitegen.files import UnsafePathError, safe_relative
 from sitegen.model import Channel, Post
 
@@ -85,6 +87,17 @@ def load_ranges(channel: Channel, stored: set[int]) -> list[list[int]]:
 
 
 # --- merging a fresh copy of a post with the stored one -------------------------------------------
+
+
+def read_stored(channel_dir: Path, post_id: int, stored: set[int], warnings: list[str]) -> Post | None:
+    """The stored post with this id, or None; a broken file is replaced, and said so in ``warnings``."""
+    if post_id not in stored:
+        return None
+    try:
+        return content.read_post(content.post_path(channel_dir, post_id))
+    except ContentError as exc:
+        warnings.append(f"replacing an unreadable post file: {exc}")
+        return None
 
 
 def is_imported(post: Post | None) -> bool:

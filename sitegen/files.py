@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_PREFIX = ".sitegen-tmp-"
@@ -40,6 +41,33 @@ def _open_temp(folder: str) -> tuple[int, str]:
             made = True
 
 
+@contextlib.contextmanager
+def _temp_then_rename(path: Path | str, durable: bool) -> Iterator[int]:
+    """Yield the descriptor of a new temp file beside ``path``; rename it to ``path`` when the block
+    ends, or remove it when the block raises (Ctrl-C and SystemExit included)."""
+    path = os.fspath(path)
+    fd, tmp = _open_temp(os.path.dirname(path) or ".")
+    try:
+        try:
+            yield fd
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename, so readers never see half a file.
 
@@ -47,22 +75,8 @@ def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> N
     fine for build output, which a rebuild recreates (and 100,000 fsyncs take minutes).
     Plain ``os`` calls: a site has thousands of files, and each call here is a system call.
     """
-    path = os.fspath(path)
-    fd, tmp = _open_temp(os.path.dirname(path) or ".")
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with _temp_then_rename(path, durable) as fd:
+        _write_all(fd, data)
 
 
 def atomic_copy(source: Path | str, path: Path | str, durable: bool = True) -> int:
@@ -70,29 +84,15 @@ def atomic_copy(source: Path | str, path: Path | str, durable: bool = True) -> i
 
     The source is opened without following a symlink at its last step (the caller resolved it).
     """
-    path = os.fspath(path)
-    fd, tmp = _open_temp(os.path.dirname(path) or ".")
-    try:
+    size = 0
+    with _temp_then_rename(path, durable) as fd:
+        src = os.open(source, _OPEN_READ | getattr(os, "O_NOFOLLOW", 0))
         try:
-            src = os.open(source, _OPEN_READ | getattr(os, "O_NOFOLLOW", 0))
-            try:
-                size = 0
-                while chunk := os.read(src, 1 << 20):
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                    size += len(chunk)
-            finally:
-                os.close(src)
-            if durable:
-                os.fsync(fd)
+            while chunk := os.read(src, 1 << 20):
+                _write_all(fd, chunk)
+                size += len(chunk)
         finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+            os.close(src)
     return size
 
 

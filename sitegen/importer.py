@@ -22,9 +22,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sitegen import content
-from sitegen.archive import IMPORTED, SCRAPED_IDS, add_range, item_stem, load_ranges, merge_post
+from sitegen.archive import (
+    IMPORTED,
+    SCRAPED_IDS,
+    add_range,
+    item_stem,
+    load_ranges,
+    merge_post,
+    read_stored,
+)
 from sitegen.config import Config
-from sitegen.content import ContentError
 from sitegen.files import atomic_copy, read_bytes, remove_temp_files, write_if_changed
 from sitegen.model import Channel, Media, Post
 from sitegen.progress import NoProgress, ProgressSink
@@ -203,6 +210,10 @@ class ChatImport:
                     self._store(converted, group)
                 self.result.messages += len(group)
                 self.progress.advance(len(group))
+        except BaseException:
+            # Ctrl-C may land between a temp file's creation and its rename: leave none behind
+            remove_temp_files(self.dir)
+            raise
         finally:
             self.progress.end()
         self._write_channel(ids)
@@ -301,13 +312,8 @@ class ChatImport:
             self.result.warnings.append(f"{kind}: {text}")
 
     def _read_stored(self, post_id: int) -> Post | None:
-        if post_id not in self.stored:
-            return None
-        try:
-            return content.read_post(content.post_path(self.dir, post_id))
-        except ContentError as exc:
-            self.result.warnings.append(f"replacing an unreadable post file: {exc}")
-            return None
+        """The stored post with this id, or None (a broken file is replaced, with a warning)."""
+        return read_stored(self.dir, post_id, self.stored, self.result.warnings)
 
     def _write_channel(self, ids: list[int]) -> None:
         """channel.yml: the chat's title and type (a scraped header wins) and the ids now archived."""

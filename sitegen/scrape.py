@@ -30,9 +30,9 @@ from sitegen.archive import (
     local_file,
     merge_post,
     range_holding,
+    read_stored,
 )
 from sitegen.config import Config
-from sitegen.content import ContentError
 from sitegen.errors import SitegenError
 from sitegen.files import remove_temp_files, write_if_changed
 from sitegen.model import Channel, Post
@@ -361,13 +361,7 @@ class ChannelScrape:
 
     def _read_stored(self, post_id: int) -> Post | None:
         """The stored post with this id, or None (a broken file is replaced, with a warning)."""
-        if post_id not in self.stored:
-            return None
-        try:
-            return content.read_post(content.post_path(self.dir, post_id))
-        except ContentError as exc:
-            self.result.warnings.append(f"replacing an unreadable post file: {exc}")
-            return None
+        return read_stored(self.dir, post_id, self.stored, self.result.warnings)
 
     def _write_post(self, post: Post) -> None:
         """Write a post if it is new or changed, and count it."""

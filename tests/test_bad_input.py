@@ -14,8 +14,9 @@ from pathlib import Path
 import click
 import pytest
 
-from sitegen.cli import cli, main
+from sitegen.cli import cli
 from sitegen.config import Config, ScrapeConfig, setting_types
+from tests.cli_run import run
 from tests.test_build import make_channel
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sitegen"
@@ -97,21 +98,6 @@ def bad_values(command: str, param: click.Parameter) -> list[tuple[list[str], st
     if opt is None:  # an argument
         return [([value], value or "content") for value in values]
     return [([opt, value], opt if opt in NAMED_BY_OPTION else value or opt) for value in values]
-
-
-def run(
-    root: Path, args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """Run ``sitegen ARGS`` in-process in ``root``: (exit code, stdout, stderr); a traceback fails."""
-    monkeypatch.chdir(root)
-    monkeypatch.setattr(sys, "argv", ["sitegen", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -15,30 +15,17 @@ import pytest
 from fake_telegram import LocalServer
 
 from sitegen import content
-from sitegen.cli import main
 from sitegen.config import Config
 from sitegen.content import write_post
 from sitegen.model import Media, Post
 from sitegen.progress import Console, group_warnings
 from sitegen.scrape import scrape_channels
+from tests.cli_run import run
 from tests.test_build import START, make_channel
 
 REPO = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
 BUILD = ["build", "--no-search", "--base-url", "https://a.org/"]
-
-
-def run(root: Path, args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    """``sitegen ARGS`` in-process in ``root``: (exit code, stdout, stderr)."""
-    monkeypatch.chdir(root)
-    monkeypatch.setattr(sys, "argv", ["sitegen", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def add_posts_missing_media(channel_dir: Path, count: int) -> None:
