@@ -132,9 +132,9 @@ def sitegen_round(
     total = int((content / ".generated").read_text())
 
     def run(step: str) -> None:
-        seconds, peak = timed(sitegen(work, content, output, search), work, source)
-        results.setdefault(f"{label} {step}{suffix}", []).append((seconds, peak))
-        print(f"  {label} {step}{suffix}: {seconds:.2f} s, {peak:.0f} MB", flush=True)
+        seconds, peak, cpu = timed(sitegen(work, content, output, search), work, source)
+        results.setdefault(f"{label} {step}{suffix}", []).append((seconds, peak, cpu))
+        print(f"  {label} {step}{suffix}: {seconds:.2f} s, {cpu:.2f} CPU s, {peak:.0f} MB", flush=True)
 
     def remove(post_id: int) -> None:
         (channel / "posts" / f"{post_id}.md").unlink(missing_ok=True)
