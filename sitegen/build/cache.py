@@ -28,7 +28,6 @@ import signal
 import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
@@ -43,7 +42,7 @@ from sitegen.model import Post
 from sitegen.progress import NoProgress, ProgressSink
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
-    from sitegen.build.pages import Page, PostView, Section
+    from sitegen.build.pages import Page, Section
     from sitegen.build.render import QuietBytecodeCache
 
 CACHE_DIR = ".sitegen-cache"
@@ -183,24 +182,8 @@ def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
     return post_key(version, channel, path.name, data), blob
 
 
-POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's first items
-GONE = (None, None, None, None, None, None)  # the state of a post that is not there
-
-
-@dataclass
-class PostChanges:
-    """The posts that this build finds added, changed or deleted since the last build of the same
-    output folder that saved its cache. ``cold``: no such build; every post is in ``added``."""
-
-    cold: bool
-    added: list[PostView] = field(default_factory=list)
-    changed: list[PostView] = field(default_factory=list)  # the post file's bytes changed
-    deleted: list[tuple[str, int]] = field(default_factory=list)  # (channel, post id)
-    text_changed: list[PostView] = field(default_factory=list)  # the part of changed whose text did
-
-    def affected(self) -> list[PostView]:
-        """The posts whose searchable text is new: added, or changed in title, summary or body."""
-        return self.added + self.text_changed
+POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's items
+GONE = (None, None, None, None)  # the state of a post that is not there
 
 
 _FRAME = struct.Struct("<HI")  # a frame: key length, post length, the key (ASCII), the pickled post
@@ -589,27 +572,6 @@ class BuildCache:
                 for facet in old_facets.keys() | new_facets.keys():
                     if old_facets.get(facet) != new_facets.get(facet):
                         self.changed.add((channel, -1, facet))
-
-    def post_changes(self, sections: list[Section]) -> PostChanges:
-        """The posts added, changed or deleted since the last build (see :class:`PostChanges`)."""
-        _, last_states, _ = self.last
-        if not last_states:
-            return PostChanges(cold=True, added=[v for s in sections for v in s.posts])
-        changes = PostChanges(cold=False)
-        for section in sections:
-            old_posts = last_states.get(section.name, ({}, {}))[0]
-            for view in section.posts:
-                old = old_posts.get(view.post.id)
-                if old is None:
-                    changes.added.append(view)
-                elif old[4] != view.digest:
-                    changes.changed.append(view)
-                    if old[5] != view.text_digest:
-                        changes.text_changed.append(view)
-        for channel, (old_posts, _) in sorted(last_states.items()):
-            new_posts = self.states.get(channel, ({}, {}))[0]
-            changes.deleted += [(channel, number) for number in sorted(old_posts) if number not in new_posts]
-        return changes
 
     def is_fresh(self, page: Page, output: Path) -> bool:
         """Whether the output folder holds ``page`` as this build would render it: the same

@@ -60,7 +60,7 @@ POST_FACETS: dict[str, tuple[str, ...]] = {
         name: ("file",)
         for name in (
             "post", "html", "title", "summary", "tags", "local_date", "media", "preview_image",
-            "digest", "text_digest", "title_key", "media_groups", "first_image",
+            "digest", "title_key", "media_groups", "first_image",
         )
     },
 }  # fmt: skip
@@ -250,7 +250,6 @@ class PostView:
     newer: PostView | None = None
     reply_thumb: str | None = None  # href of the archived thumbnail of the replied post (as scraped)
     digest: str = ""  # hash of the post file's bytes and of the code that reads it
-    text_digest: str = ""  # hash of what search shows: title, summary, HTML body
 
     def __repr__(self) -> str:
         return f"<post {self.path.removesuffix('/index.html')}>"
@@ -377,13 +376,10 @@ def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
     return views
 
 
-def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str], str]:
-    """A post's title, summary, tags and the hash of what search shows (title, summary, body):
-    what the build caches besides its HTML."""
+def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str]]:
+    """A post's title, summary and tags: what the build caches besides its HTML."""
     text = plain_text(body_html)
-    title, summary = post_title(post, text), summarize(text)
-    digest = hashlib.blake2b(f"{title}\0{summary}\0{body_html}".encode(), digest_size=12).hexdigest()
-    return title, summary, tags_in_html(body_html), digest
+    return post_title(post, text), summarize(text), tags_in_html(body_html)
 
 
 def make_post_view(
@@ -392,12 +388,12 @@ def make_post_view(
     tz: ZoneInfo,
     body_html: str | None = None,
     digest: str = "",
-    texts: tuple[str, str, list[str], str] | None = None,
+    texts: tuple[str, str, list[str]] | None = None,
 ) -> PostView:
     """Render one post's Markdown and derive its title, summary, tags (unless given) and local media."""
     channel = source.channel.username
     body = body_html if body_html is not None else markdown_to_html(post.text, channel)
-    title, summary, tags, text_digest = texts if texts is not None else post_texts(post, body)
+    title, summary, tags = texts if texts is not None else post_texts(post, body)
     preview = post.link_preview.image if post.link_preview else None
     reply_thumb = post.reply_to.thumb if post.reply_to else None
     return PostView(
@@ -412,7 +408,6 @@ def make_post_view(
         preview_image=f"{channel}/{preview}" if preview and preview in source.media_files else None,
         reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in source.media_files else None,
         digest=digest,
-        text_digest=text_digest,
     )
 
 
@@ -556,12 +551,11 @@ def _hash(value: Any) -> str:
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
 
 
-PostState = tuple[Any, int | None, int | None, tuple[str | None, str | None], str, str]
+PostState = tuple[Any, int | None, int | None, None]
 
 
 def post_state(view: PostView) -> PostState:
-    """The state of each facet of a post ("file", "older", "newer", "reply", in that order), then
-    the hashes of its file and of its searchable text (for :class:`cache.PostChanges`)."""
+    """The state of each facet of a post: "file", "older", "newer", "reply", in that order."""
     file: Any = view.digest
     if view.media or view.preview_image or view.reply_thumb:
         media = tuple((m.href, m.thumb_href) for m in view.media)
@@ -570,7 +564,7 @@ def post_state(view: PostView) -> PostState:
     newer = view.newer.post.id if view.newer is not None else None
     # "reply": the replied post is looked up while the page renders (archive.Archive.post, through
     # lookup_post), so its presence and data are reads of that post's own facets, not of this one.
-    return file, older, newer, None, view.digest, view.text_digest
+    return file, older, newer, None
 
 
 def _ids(views: list[PostView]) -> str:

@@ -196,7 +196,7 @@ def build_changed(
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
     renderer.env.bytecode_cache = cache.bytecode_cache()
-    cache.set_site(cfg, sections, renderer.globals)  # from here, cache.post_changes(sections) works
+    cache.set_site(cfg, sections, renderer.globals)
     steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
     steps.next("Copying media, feeds")
