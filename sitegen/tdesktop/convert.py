@@ -171,21 +171,23 @@ def _attr(value: str) -> str:
     return html.escape(value, quote=True)
 
 
+# Entities that t.me shows as one element around their text.
+_WRAPS = {
+    "bold": "b",
+    "italic": "i",
+    "underline": "u",
+    "strikethrough": "s",
+    "spoiler": "tg-spoiler",
+    "code": "code",
+}
+
+
 def entity_html(kind: str, text: str, part: dict[str, Any]) -> str:
     """One text entity as the HTML t.me shows for it (what the scraper converts)."""
     body = _escape(text)
-    if kind in ("bold",):
-        return f"<b>{body}</b>"
-    if kind == "italic":
-        return f"<i>{body}</i>"
-    if kind == "underline":
-        return f"<u>{body}</u>"
-    if kind == "strikethrough":
-        return f"<s>{body}</s>"
-    if kind == "spoiler":
-        return f"<tg-spoiler>{body}</tg-spoiler>"
-    if kind == "code":
-        return f"<code>{body}</code>"
+    tag = _WRAPS.get(kind)
+    if tag is not None:
+        return f"<{tag}>{body}</{tag}>"
     if kind == "pre":
         language = str(part.get("language") or "")
         cls = f' class="language-{_attr(language)}"' if re.fullmatch(r"[\w+#.-]+", language) else ""
