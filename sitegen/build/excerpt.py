@@ -21,8 +21,9 @@ _TAG = re.compile(r"<[^>]+>")
 _PLACEHOLDER_RUN = re.compile(rf"\s*{SPOILER_PLACEHOLDER}(?:\s*{SPOILER_PLACEHOLDER})*\s*")
 
 
-def hide_spoilers(fragment: str) -> str:
-    """Rendered post HTML with each spoiler (its tags and everything inside) replaced by the placeholder."""
+def hide_spoilers(fragment: str, placeholder: str = SPOILER_PLACEHOLDER) -> str:
+    """Rendered post HTML with each spoiler (its tags and everything inside) replaced by
+    ``placeholder`` (HTML: the caller escapes it)."""
     if 'class="spoiler' not in fragment:
         return fragment
     out: list[str] = []
@@ -39,7 +40,7 @@ def hide_spoilers(fragment: str) -> str:
             continue
         spoiler = match.group(0).startswith(_SPOILER_OPENERS)
         if spoiler and not hidden:
-            out.append(SPOILER_PLACEHOLDER)
+            out.append(placeholder)
         elif not hidden:
             out.append(match.group(0))
         stack.append(spoiler)

@@ -29,7 +29,6 @@ import html
 import json
 import os
 import pickle
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitegen.build.excerpt import hide_spoilers
 from sitegen.build.load import BuildError
 from sitegen.build.pages import plain_text, post_title
 from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
@@ -48,14 +48,8 @@ SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
-RECORD_VERSION = "3"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "4"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
-
-# The spoiler markup of sitegen.build.markdown: a checkbox label, or a span inside links. Spoilers
-# do not nest (a spoiler ends at the first "||"), and nothing else renders a label or this span.
-_SPOILER = re.compile(
-    r'<label class="spoiler">.*?</label>|<span class="spoiler-in-link">.*?</span>', re.DOTALL
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +81,6 @@ def pagefind_executable() -> str:
 # --- records -----------------------------------------------------------------------------------
 
 
-def hide_spoilers(fragment: str, placeholder: str) -> str:
-    """A post body's HTML with every spoiler replaced by ``placeholder`` (already plain text)."""
-    return _SPOILER.sub(f"[{html.escape(placeholder)}]", fragment)
-
-
 def record_title(view: Any, body: str, kind_title: str) -> str:
     """The result's title: the post's title, made again from the body without its spoilers."""
     if view.title_key:
@@ -120,7 +109,7 @@ def post_extras(post: Any) -> list[str]:
 
 def search_record(view: Any, channel_name: str, text: SearchText, kind_title: str) -> bytes:
     """The minimal HTML document Pagefind indexes for one post (``view`` is a PostView)."""
-    body = hide_spoilers(view.html, text.spoiler)
+    body = hide_spoilers(view.html, f"[{html.escape(text.spoiler)}]")
     title = record_title(view, body, kind_title)
     extras = "".join(f"<p>{html.escape(part)}</p>" for part in post_extras(view.post))
     esc = html.escape
