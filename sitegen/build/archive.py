@@ -48,7 +48,7 @@ class Archive:
         for section in sections:
             self._sections[section.name.lower()] = section
             for view in section.posts:
-                self._posts[(view.post.channel, view.post.id)] = view
+                self._posts[(view.channel, view.id)] = view
 
     def post(self, channel: str, post_id: int) -> PostView | None:
         """The archived post ``post_id`` of ``channel``, or None when the site does not have it.

@@ -2,13 +2,17 @@
 
 Stores in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it), one set per output:
 
-- ``posts-<output>.frames``: each post file's parsed front matter and rendered Markdown, keyed by a
-  hash of the file's bytes and of sitegen's own code;
-- ``files-<output>.pickle``: each post file's size, mtime, ctime and inode with that key, so an
-  unchanged file is not read again (an edit changes the ctime even if it puts the mtime back);
-- ``pages-<output>.pickle``: the site key (templates, settings, code, channels), the state of each
+- ``files-<output>.pickle``: each post file's size, mtime, ctime and inode with its key (a hash of
+  the file's bytes and of sitegen's own code), so an unchanged file is not read again (an edit
+  changes the ctime even if it puts the mtime back);
+- ``index-<output>.pickle``: each post's *head* (id, date, tags, media: what every build needs of
+  every post) and where its *detail* is in the post store;
+- ``posts-<output>.frames``: each post's detail (the parsed post, its HTML, title, summary), read
+  only for the posts of the pages a build renders;
+- ``pages-<output>.sqlite``: the site key (templates, settings, code, channels), the state of each
   facet of each post and channel, and for each page what its render read (context variables and
-  post and channel facets, see :class:`sitegen.build.pages.READS`) and the file's size;
+  post and channel facets, see :class:`sitegen.build.pages.READS`), indexed by what was read, and
+  the file's size;
 - ``state-<output>.pickle``: the fingerprint of the last build's inputs, its report and page sizes.
 
 A page is rendered again only when something it read changed. Parsing and rendering of what is
@@ -18,6 +22,7 @@ left run in worker processes (fork) when there is enough of it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -25,24 +30,25 @@ import os
 import pickle
 import shutil
 import signal
+import sqlite3
 import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sitegen.build.load import BuildError, ChannelSource, file_names, load_content
+from sitegen.build.load import BuildError, ChannelSource, list_media, load_content
 from sitegen.build.write import MANIFEST
 from sitegen.config import Config
-from sitegen.content import CHANNEL_FILE, MEDIA_DIR, POSTS_DIR, channel_dirs, parse_post_file
+from sitegen.content import CHANNEL_FILE, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX, read_bytes
-from sitegen.model import Post
 from sitegen.progress import NoProgress, ProgressSink
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
-    from sitegen.build.pages import Page, Section
+    from sitegen.build.pages import Page, ReadKey, Section
     from sitegen.build.render import QuietBytecodeCache
 
 CACHE_DIR = ".sitegen-cache"
@@ -160,33 +166,44 @@ def post_key(version: str, channel: str, name: str, data: bytes) -> str:
 def _warm_up() -> None:
     """Load Markdown and compile its patterns here, before workers fork: they inherit them."""
     from sitegen.build.markdown import markdown_to_html
-    from sitegen.build.pages import post_texts  # noqa: F401
+    from sitegen.build.pages import post_detail  # noqa: F401
 
     markdown_to_html("**warm** ||up|| #tag https://example.org", "c")
 
 
-def _parse(item: tuple[Path, str, str]) -> tuple[str, bytes]:
-    """Read, parse and render one post file: its key (of the bytes read here) and its cached form."""
+def parse_detail(path: str | Path, channel: str, data: bytes | None = None) -> tuple[Any, Any]:
+    """Parse and render one post file: its head and its detail (see pages.PostHead, PostDetail)."""
     from sitegen.build.markdown import markdown_to_html  # Markdown loads only when a post is new
-    from sitegen.build.pages import post_texts
+    from sitegen.build.pages import post_detail, post_head
 
+    if data is None:
+        try:
+            data = read_bytes(path)
+        except OSError as exc:
+            raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+    post = parse_post_file(Path(path), data)
+    post.channel = channel
+    detail, tags = post_detail(post, markdown_to_html(post.text, channel))
+    return post_head(post, tags), detail
+
+
+def _parse(item: tuple[str, str, str]) -> tuple[str, Any, bytes]:
+    """Read, parse and render one post file: its key (of the bytes read here), head and pickled detail."""
     path, channel, version = item
     try:
         data = read_bytes(path)
     except OSError as exc:
         raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
-    post = parse_post_file(path, data)
-    post.channel = channel
-    body = markdown_to_html(post.text, channel)
-    blob = pickle.dumps((post, body, post_texts(post, body)), protocol=pickle.HIGHEST_PROTOCOL)
-    return post_key(version, channel, path.name, data), blob
+    head, detail = parse_detail(path, channel, data)
+    blob = pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL)
+    return post_key(version, channel, os.path.basename(path), data), head, blob
 
 
 POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's items
 GONE = (None, None, None, None)  # the state of a post that is not there
 
 
-_FRAME = struct.Struct("<HI")  # a frame: key length, post length, the key (ASCII), the pickled post
+_FRAME = struct.Struct("<HI")  # a frame: key length, detail length, the key (ASCII), the pickled detail
 
 
 def _frame(key: str, blob: bytes) -> bytes:
@@ -194,22 +211,34 @@ def _frame(key: str, blob: bytes) -> bytes:
     return _FRAME.pack(len(data), len(blob)) + data + blob
 
 
-class PostStore:
-    """Parsed posts on disk: a version header, then (key, pickled post) frames, appended as posts arrive.
+@dataclass(slots=True)
+class PostEntry:
+    """One post file as the build knows it: its head, its key, and its detail when this build
+    parsed it, else where the detail lies in the :class:`PostStore` (offset and size of its frame)."""
 
-    Reading streams the file and unpickles only the wanted posts (the others are skipped by a seek),
-    and new posts are appended, so neither a rebuild nor a cold build holds the whole store in
-    memory. Frames of posts no longer in content/ are dropped by a compaction once they make up a
-    fifth of the file.
+    name: str  # the file's name, <id>.md
+    key: str
+    head: Any  # pages.PostHead
+    offset: int = -1
+    size: int = 0
+    detail: Any = None  # pages.PostDetail
+
+
+class PostStore:
+    """Parsed posts' details on disk: a version header, then (key, pickled detail) frames, appended
+    as posts arrive; the :class:`PostIndex` says where each post's frame is.
+
+    A build reads only the frames of the posts whose pages it renders (:meth:`detail`), and a frame
+    names its key, so a frame that is not the expected one (a store rewritten or cut short by a
+    killed build) is never taken for it: the post file is parsed again. Frames of posts no longer in
+    content/ are dropped by a compaction once they make up a fifth of the file.
     """
 
     def __init__(self, path: Path, version: str) -> None:
         self.path = path
         self.version = version
-        self.frames = 0  # frames in the file, live or not
-        self.used: set[str] = set()
         self.fresh = not self._header_ok()  # start a new file: missing, another version, or broken
-        self.broken = False
+        self._handle: tuple[int, Any] | None = None  # (pid, open file): one per forked worker
 
     def _header_ok(self) -> bool:
         try:
@@ -218,80 +247,235 @@ class PostStore:
         except Exception:  # any unreadable store is simply rebuilt
             return False
 
-    def _frames(self, handle: Any, wanted: set[str] | None) -> Iterator[tuple[str, bytes | None]]:
-        """Each frame after the header: its key and bytes (None: not wanted, skipped). Sets
-        ``broken`` at a frame cut short (a build killed while appending): the rest is dropped."""
-        read, seek, size = handle.read, handle.seek, _FRAME.size
-        while head := read(size):
-            if len(head) < size:
-                self.broken = True
-                return
-            key_length, length = _FRAME.unpack(head)
-            key = read(key_length).decode("ascii", "replace")
-            if wanted is None or key in wanted:
-                blob = read(length)
-                if len(key) < key_length or len(blob) < length:
-                    self.broken = True
-                    return
-                yield key, blob
-            else:
-                seek(length, 1)
-                yield key, None
+    def _read(self, offset: int, size: int) -> bytes:
+        pid = os.getpid()
+        if self._handle is None or self._handle[0] != pid:
+            self._handle = (pid, self.path.open("rb"))
+        handle = self._handle[1]
+        handle.seek(offset)
+        return handle.read(size)
 
-    def load(self, wanted: set[str]) -> dict[str, Any]:
-        """Unpickle the posts of ``wanted`` keys that the store holds."""
-        found: dict[str, Any] = {}
+    def close(self) -> None:
+        """Close the file this process reads frames from."""
+        if self._handle is not None and self._handle[0] == os.getpid():
+            self._handle[1].close()
+        self._handle = None
+
+    def frame(self, key: str, offset: int, size: int) -> bytes | None:
+        """The pickled detail of the frame at ``offset`` if it is the frame of ``key``, else None."""
+        if self.fresh or offset < 0:
+            return None
+        try:
+            data = self._read(offset, size)
+        except OSError:
+            return None
+        head = _FRAME.size
+        if len(data) != size or size < head:
+            return None
+        key_length, length = _FRAME.unpack_from(data)
+        if data[head : head + key_length] != key.encode("ascii") or head + key_length + length != size:
+            return None
+        return data[head + key_length :]
+
+    def detail(self, key: str, offset: int, size: int, path: str, channel: str) -> Any:
+        """A post's detail from its frame, or from its file when the frame is gone."""
+        blob = self.frame(key, offset, size)
+        if blob is not None:
+            with contextlib.suppress(Exception):  # a frame a killed build left half-written
+                return pickle.loads(blob)
+        return parse_detail(path, channel)[1]
+
+    def append(self, frames: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
+        """Add new posts' frames (a new file when there is none of this version); their places."""
         if self.fresh:
-            return found
-        frames = 0
-        with self.path.open("rb") as handle:
-            pickle.load(handle)
-            for key, blob in self._frames(handle, wanted):
-                frames += 1
-                if blob is not None and key not in found:
-                    try:
-                        found[key] = pickle.loads(blob)
-                    except Exception:  # a frame a killed build left half-written
-                        self.broken = True
-                        break
-        self.frames = frames
-        self.used.update(found)
-        return found
-
-    def append(self, frames: list[tuple[str, bytes]]) -> None:
-        """Add new posts' frames (a new file when the old one cannot be appended to)."""
-        if self.fresh or self.broken:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("wb") as handle:
                 pickle.dump(self.version, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            self.fresh = self.broken = False
-            self.frames = 0
-            self.used.clear()
+            self.fresh = False
+        places = []
         with self.path.open("ab") as handle:
-            handle.write(b"".join(_frame(key, blob) for key, blob in frames))
-        self.frames += len(frames)
-        self.used.update(key for key, _ in frames)
+            offset = handle.tell()
+            data = [_frame(key, blob) for key, blob in frames]
+            for frame in data:
+                places.append((offset, len(frame)))
+                offset += len(frame)
+            handle.write(b"".join(data))
+        return places
 
-    def compact(self, live: set[str]) -> None:
-        """Rewrite the file without the frames of posts outside ``live`` once they are many."""
-        dead = self.frames - len(live & self.used)
-        if self.fresh or (not self.broken and dead <= max(100, self.frames // 5)):
-            return
+    def compact(self, live: list[PostEntry]) -> bool:
+        """Rewrite the file with only the frames of ``live`` posts once the others are many; their
+        new places are set on the entries. Says whether it rewrote the file."""
+        if self.fresh:
+            return False
+        try:
+            total = self.path.stat().st_size
+        except OSError:
+            return False
+        used = sum(entry.size for entry in live if entry.offset >= 0)
+        if total - used <= max(1_000_000, total // 5):
+            return False
+        self.close()
         tmp = self.path.with_name(f"{TEMP_PREFIX}{self.path.name}")
-        kept: set[str] = set()
         with self.path.open("rb") as source, tmp.open("wb") as target:
-            pickle.dump(pickle.load(source), target, protocol=pickle.HIGHEST_PROTOCOL)
-            for key, blob in self._frames(source, live):
-                if blob is not None and key not in kept:
-                    kept.add(key)
-                    target.write(_frame(key, blob))
+            pickle.dump(self.version, target, protocol=pickle.HIGHEST_PROTOCOL)
+            for entry in sorted(live, key=lambda e: e.offset):
+                if entry.offset < 0:
+                    continue
+                source.seek(entry.offset)
+                data = source.read(entry.size)
+                if len(data) != entry.size:  # cut short: the post is parsed again when needed
+                    entry.offset = -1
+                    continue
+                entry.offset = target.tell()
+                target.write(data)
         os.replace(tmp, self.path)
-        self.frames = len(kept)
-        self.broken = False
+        return True
+
+
+def read_key(key: ReadKey) -> str:
+    """A read key as the page store keeps it: "<post id or -1> <facet> <channel>"."""
+    return f"{key[1]} {key[2]} {key[0]}"
+
+
+class PageStore:
+    """What each page of the last build was rendered from, in SQLite, so a build looks up only the
+    pages that read something that changed instead of loading every page's record.
+
+    - ``page``: each page's template, what it read of its own context (names, and their values as
+      plain data: not kept for pages whose context follows from their path), its read keys and
+      its file's size;
+    - ``reads``: (read key, page) for every key each page read, the index to find the pages to
+      render again from the keys whose state changed;
+    - ``meta``: the store's version, the site key and the state of every facet of every post and
+      channel (see :meth:`BuildCache.set_site`).
+
+    A build's changes are written in one transaction at its end: a killed build leaves the last one.
+    """
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB)",
+        "CREATE TABLE IF NOT EXISTS page(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,"
+        " template TEXT, size INTEGER, names TEXT, vals BLOB, reads TEXT)",
+        "CREATE TABLE IF NOT EXISTS reads(key TEXT, page INTEGER, PRIMARY KEY(key, page)) WITHOUT ROWID",
+    )
+
+    def __init__(self, path: Path, version: str) -> None:
+        self.path = path
+        self.version = version
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self._db = self._open()
+            except sqlite3.Error:  # unreadable (a broken file): start over
+                for suffix in ("", "-journal", "-wal"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path)
+        try:
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA synchronous=OFF")  # a cache: losing it costs a full build, nothing more
+            for statement in self.SCHEMA:
+                db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE name='version'").fetchone()
+            if row is None or row[0] != self.version:
+                db.execute("DELETE FROM page")
+                db.execute("DELETE FROM reads")
+                db.execute("DELETE FROM meta")
+                db.execute("INSERT INTO meta VALUES('version', ?)", (self.version,))
+                db.commit()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    def site(self) -> tuple[str, dict[str, Any]]:
+        """The last build's site key and facet states ("" and {} when there is none)."""
+        db = self._connect()
+        rows = dict(db.execute("SELECT name, value FROM meta WHERE name IN ('site', 'states')").fetchall())
+        try:
+            states = pickle.loads(rows["states"]) if "states" in rows else {}
+        except Exception:
+            return "", {}
+        return rows.get("site", ""), states
+
+    def known(self) -> dict[str, tuple[int, str, int, str | None, bytes | None]]:
+        """Every page of the last build: path -> (id, template, size, context names, their values)."""
+        rows = self._connect().execute("SELECT path, id, template, size, names, vals FROM page")
+        return {row[0]: row[1:] for row in rows}
+
+    def reading(self, keys: set[ReadKey]) -> set[int]:
+        """The ids of the pages that read any of ``keys``."""
+        db = self._connect()
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM wanted")
+        db.executemany("INSERT OR IGNORE INTO wanted VALUES(?)", [(read_key(k),) for k in keys])
+        found = {row[0] for row in db.execute("SELECT DISTINCT page FROM reads JOIN wanted USING(key)")}
+        db.execute("DELETE FROM wanted")
+        return found
+
+    def save(
+        self,
+        site: str,
+        states: dict[str, Any],
+        records: dict[str, tuple[str, int, str | None, bytes | None, list[str]]],
+        gone: list[str],
+        reset: bool,
+    ) -> None:
+        """Write a build's changes: the pages it rendered (``records``: path -> (template, size,
+        names, values, read keys)), the pages it no longer makes (``gone``), the site key and the
+        states; ``reset``: every page record of the last build is dropped first."""
+        db = self._connect()
+        with db:
+            if reset:
+                db.execute("DELETE FROM page")
+                db.execute("DELETE FROM reads")
+            stale = list(records) + gone
+            for start in range(0, len(stale), 500):
+                chunk = stale[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(f"SELECT id, reads FROM page WHERE path IN ({marks})", chunk).fetchall()
+                db.executemany(
+                    "DELETE FROM reads WHERE key=? AND page=?",
+                    [(key, page) for page, reads in rows for key in (reads or "").split("\n") if key],
+                )
+                db.execute(f"DELETE FROM page WHERE path IN ({marks})", chunk)
+            pages = []
+            for path, (template, size, names, values, reads) in records.items():
+                pages.append((path, template, size, names, values, "\n".join(reads)))
+            db.executemany(
+                "INSERT INTO page(path, template, size, names, vals, reads) VALUES(?, ?, ?, ?, ?, ?)", pages
+            )
+            ids: dict[str, int] = {}
+            paths = list(records)
+            for start in range(0, len(paths), 500):
+                chunk = paths[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                ids.update(db.execute(f"SELECT path, id FROM page WHERE path IN ({marks})", chunk))
+            db.executemany(
+                "INSERT OR IGNORE INTO reads VALUES(?, ?)",
+                [(key, ids[path]) for path, record in records.items() for key in record[4]],
+            )
+            db.execute("INSERT OR REPLACE INTO meta VALUES('site', ?)", (site,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES('states', ?)",
+                (pickle.dumps(states, protocol=pickle.HIGHEST_PROTOCOL),),
+            )
+
+    def close(self) -> None:
+        """Close the database."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class BuildCache:
-    """The two stores of ``.sitegen-cache/`` for one output folder."""
+    """The stores of ``.sitegen-cache/`` for one output folder."""
 
     def __init__(self, cfg: Config, clean: bool = False) -> None:
         self.folder = cfg.output_dir.parent / CACHE_DIR
@@ -299,39 +483,30 @@ class BuildCache:
         if clean and self.folder.is_dir():
             shutil.rmtree(self.folder)
         self.version = code_version()
-        out = str(cfg.output_dir.resolve()).encode()
-        self.pages_file = self.folder / f"pages-{_digest(out)[:12]}.pickle"
-        self.posts_file = self.folder / f"posts-{_digest(out)[:12]}.frames"  # per output: no thrashing
-        self.state_file = self.folder / f"state-{_digest(out)[:12]}.pickle"
-        self.stats_file = self.folder / f"files-{_digest(out)[:12]}.pickle"
+        name = _digest(str(cfg.output_dir.resolve()).encode())[:12]  # per output: no thrashing
+        self.posts_file = self.folder / f"posts-{name}.frames"
+        self.index_file = self.folder / f"index-{name}.pickle"
+        self.state_file = self.folder / f"state-{name}.pickle"
+        self.stats_file = self.folder / f"files-{name}.pickle"
         self.file_stats: dict[str, dict[str, tuple[int, int, int, int, str]]] = self._load(
             self.stats_file, {}
         )
         self.stats_changed = False
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
+        self.media: dict[Path, set[str]] = {}  # each channel's media files, listed by fingerprint()
         self.posts = PostStore(self.posts_file, self.version)
-        self._last: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+        self.index: dict[str, dict[str, tuple[str, Any, int, int]]] = {}
+        self.entries: dict[str, list[PostEntry]] = {}  # this build's posts, by posts folder
+        self.page_store = PageStore(self.folder / f"pages-{name}.sqlite", self.version)
         self.states: dict[str, Any] = {}
         self.changed: set[Any] = set()
-        self._keys: dict[Any, Any] = {}
-        self.used: set[str] = set()
+        self.reset = True  # every page is rendered: no site key of the last build, or another one
+        self.records: dict[str, tuple[str, int, str | None, bytes | None, list[str]]] = {}
+        self.sizes: dict[str, int] = {}  # each page's file size, for the next no-op check
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
         self.templates: QuietBytecodeCache | None = None
-
-    @property
-    def last(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        """The last build's site key, post and channel facet states, and pages (see set_site);
-        loaded on first use, so a build with nothing to do never reads them."""
-        if self._last is None:
-            self._last = self._load(self.pages_file, ("", {}, {}))
-        return self._last
-
-    @property
-    def pages(self) -> dict[str, tuple[str, tuple[str, ...], Any, frozenset[Any], int]]:
-        """path -> (template, context names read, their values, post and channel reads, file size)."""
-        return self.last[2]
 
     def _load(self, path: Path, empty: Any) -> Any:
         """A store saved by this very code, or ``empty``."""
@@ -364,43 +539,54 @@ class BuildCache:
 
     # posts
 
-    def read_posts(self, channel_dir: Path, jobs: int) -> tuple[list[Post], dict[int, tuple[str, str]]]:
-        """A channel's posts, oldest first, and each post's (HTML, file hash, title/summary/tags) by id.
+    def read_posts(self, channel_dir: Path, jobs: int) -> list[PostEntry]:
+        """A channel's posts, oldest first: each post file's key, head and where its detail is.
 
-        Only files whose bytes are new to the cache are parsed (in parallel when there are many).
+        Only files whose bytes are new to the cache are parsed (in parallel when there are many);
+        their details go to the post store, and are loaded again only for the pages that show them.
         """
         channel = channel_dir.name
         keys = self.scanned.pop(channel_dir, None)
         if keys is None:
             keys = self.hash_posts(channel_dir)
-        if not keys:
-            return [], {}
-        loaded = self.posts.load({key for _, key in keys})
-        missing = [i for i, (_, key) in enumerate(keys) if key not in loaded]
-        work = [(Path(keys[i][0]), channel, self.version) for i in missing]
+        folder = str(channel_dir / POSTS_DIR)
+        known = self.index.get(folder, {})
+        entries: list[PostEntry] = []
+        work = []
+        for path, key in keys:
+            name = os.path.basename(path)
+            old = known.get(name)
+            if old is not None and old[0] == key:
+                entries.append(PostEntry(name, key, old[1], old[2], old[3]))
+            else:
+                work.append((path, channel, self.version))
         if work:
             _warm_up()
             self.progress.begin(f"Parsing posts of @{channel}", len(work))
-        done = 0
         for chunk in parallel_map(_parse, work, jobs):
             self.progress.advance(len(chunk))
-            for i, (key, blob) in zip(missing[done : done + len(chunk)], chunk, strict=True):
-                keys[i] = (keys[i][0], key)  # the bytes the worker read, should the file have just changed
-                loaded[key] = pickle.loads(blob)
+            places: list[tuple[int, int]] = []
             if not self.warning:
                 try:
-                    self.posts.append(chunk)
+                    places = self.posts.append([(key, blob) for key, _, blob in chunk])
                 except OSError as exc:
                     self.fail(exc)
-            done += len(chunk)
-        posts, bodies = [], {}
-        for _, key in keys:
-            post, body, texts = loaded.pop(key)
-            self.used.add(key)
-            posts.append(post)
-            bodies[post.id] = (body, key, texts)
-        posts.sort(key=lambda p: p.id)
-        return posts, bodies
+            for i, (key, head, blob) in enumerate(chunk):
+                entry = PostEntry(f"{head[0]}.md", key, head)
+                if places:  # in the store: loaded from there when a page needs it
+                    entry.offset, entry.size = places[i]
+                else:  # no store: kept in memory
+                    entry.detail = pickle.loads(blob)
+                entries.append(entry)
+        entries.sort(key=lambda e: e.head[0])
+        self.entries[folder] = entries
+        return entries
+
+    def loader(self, channel_dir: Path, entry: PostEntry) -> Callable[[], Any]:
+        """How a post's view loads its detail: from the post store (or its file) on first use."""
+        path = os.path.join(channel_dir, POSTS_DIR, entry.name)
+        store = self.posts
+        return functools.partial(store.detail, entry.key, entry.offset, entry.size, path, channel_dir.name)
 
     def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
         """Each post file of a channel with its cache key (a hash of its bytes).
@@ -455,6 +641,13 @@ class BuildCache:
         self._save(self.stats_file, stats)
         self.stats_changed = False
 
+    def list_media(self, channel_dir: Path) -> set[str]:
+        """A channel's media files (as :func:`sitegen.build.load.list_media`), listed once a build."""
+        media = self.media.get(channel_dir)
+        if media is None:
+            media = self.media[channel_dir] = list_media(channel_dir)
+        return media
+
     # the whole site
 
     def fingerprint(self, cfg: Config) -> str | None:
@@ -466,7 +659,7 @@ class BuildCache:
             keys = self.scanned[channel_dir] = self.hash_posts(channel_dir)
             header = channel_dir / CHANNEL_FILE
             parts += [channel_dir.name.encode(), header.read_bytes() if header.is_file() else b"-"]
-            parts += ["\n".join(file_names(channel_dir / MEDIA_DIR)).encode()]
+            parts += ["\n".join(sorted(self.list_media(channel_dir))).encode()]
             parts += [key.encode() for _, key in keys]
         return _digest(*parts)
 
@@ -501,42 +694,58 @@ class BuildCache:
 
     def save_state(self, fingerprint: str | None, report: Any) -> None:
         """After a whole build: what it built from, and its report for the next no-op build."""
-        if fingerprint is not None:
-            sizes = {path: known[4] for path, known in self.pages.items()}
-            self._save(self.state_file, (fingerprint, report, sizes))
+        if fingerprint is not None and not self.warning:
+            self._save(self.state_file, (fingerprint, report, self.sizes))
         self.save_file_stats()
 
     def load_content(
         self, content_dir: Path, jobs: int, failures: dict[str, str] | None = None
-    ) -> tuple[list[ChannelSource], dict[Path, Any]]:
-        """:func:`sitegen.build.load.load_content` through the cache; also each post's (HTML, file hash).
+    ) -> list[ChannelSource]:
+        """:func:`sitegen.build.load.load_content` through the cache: each post as a :class:`PostEntry`.
 
         ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
         """
-        bodies: dict[Path, Any] = {}
         gc.disable()  # loading makes no garbage cycles, only objects that live on (steps.make_sections)
+        self.index = self._load(self.index_file, {}) if not self.posts.fresh else {}
 
-        def read(channel_dir: Path) -> list[Post]:
-            posts, bodies[channel_dir] = self.read_posts(channel_dir, jobs)
-            return posts
+        def read(channel_dir: Path) -> list[PostEntry]:
+            return self.read_posts(channel_dir, jobs)
 
-        sources = load_content(content_dir, read, failures)
-        self.save_posts()
-        return sources, bodies
+        sources = load_content(content_dir, read, failures, self.list_media)
+        self.save_index()
+        return sources
 
-    def save_posts(self) -> None:
-        """Drop the store's posts that this build did not read, once they are many."""
+    def save_index(self) -> None:
+        """Save where each post's detail is (dropping dead frames from the store once they are many)."""
+        if self.warning:
+            return
+        entries = {  # a channel that failed to load this time keeps its posts
+            folder: [PostEntry(name, *value) for name, value in known.items()]
+            for folder, known in self.index.items()
+            if folder not in self.entries and os.path.isdir(folder)
+        }
+        entries.update(self.entries)
         try:
-            self.posts.compact(self.used)
+            self.posts.compact([entry for folder in entries.values() for entry in folder])
         except OSError as exc:
             self.fail(exc)
+            return
+        index = {
+            folder: {e.name: (e.key, e.head, e.offset, e.size) for e in posts if e.offset >= 0}
+            for folder, posts in entries.items()
+        }
+        if index != self.index:
+            with contextlib.suppress(OSError):
+                self.folder.mkdir(parents=True, exist_ok=True)
+            self._save(self.index_file, index)
+        self.index = {}
 
     # pages
 
     def set_site(self, cfg: Config, sections: list[Section], globals_: dict[str, Any]) -> None:
         """Compare this build's inputs with the last one's: what every page shares (templates,
         settings, code, channels) and the state of each facet of each post and channel, which
-        :meth:`is_fresh` holds against what each page read."""
+        :meth:`stale_pages` holds against what each page read."""
         from sitegen.build.pages import ALWAYS, post_state, section_state
 
         shared = {
@@ -548,13 +757,14 @@ class BuildCache:
             tree_digest(cfg.templates_dir).encode(),
             repr((cfg, shared, [s.name for s in sections], versions)).encode(),
         )
-        self.states = {
-            s.name: ({v.post.id: post_state(v) for v in s.posts}, section_state(s)) for s in sections
-        }
-        last_site, last_states, _ = self.last
+        self.states = {s.name: ({v.id: post_state(v) for v in s.posts}, section_state(s)) for s in sections}
         self.changed = {ALWAYS}
-        if last_site != self.site_key:
-            self.pages.clear()
+        try:
+            last_site, last_states = self.page_store.site()
+        except sqlite3.Error:
+            last_site, last_states = "", {}
+        self.reset = last_site != self.site_key
+        if self.reset:
             return
         for channel in last_states.keys() | self.states.keys():
             old_posts, old_facets = last_states.get(channel, ({}, {}))
@@ -573,39 +783,62 @@ class BuildCache:
                     if old_facets.get(facet) != new_facets.get(facet):
                         self.changed.add((channel, -1, facet))
 
-    def is_fresh(self, page: Page, output: Path) -> bool:
-        """Whether the output folder holds ``page`` as this build would render it: the same
-        template, the same values of the context variables it read, none of the post and channel
-        facets it read changed, and the file in place with its size."""
+    def stale_pages(self, pages: list[Page], output: Path) -> list[Page]:
+        """The pages to render: all but those the output folder holds as this build would render
+        them (the same template, the same values of the context variables they read, none of the
+        post and channel facets they read changed, and the file in place with its size)."""
         from sitegen.build.pages import context_values
 
-        known = self.pages.get(page.path)
-        if known is None or known[0] != page.template or not self.changed.isdisjoint(known[3]):
-            return False
-        if context_values(page, known[1]) != known[2]:
-            return False
-        try:
-            return os.stat(os.path.join(output, page.path)).st_size == known[4]
-        except OSError:
-            return False
+        known: dict[str, tuple[int, str, int, str | None, bytes | None]] = {}
+        dirty: set[int] = set()
+        if not self.reset:
+            try:
+                known = self.page_store.known()
+                dirty = self.page_store.reading(self.changed)
+            except sqlite3.Error:
+                known = {}
+        out = os.fspath(output)
+        todo = []
+        sizes = self.sizes
+        for page in pages:
+            record = known.get(page.path)
+            if record is None or record[0] in dirty or record[1] != page.template:
+                todo.append(page)
+                continue
+            if not page.fixed:
+                names = tuple(record[3].split("\n")) if record[3] else ()
+                if pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL) != record[4]:
+                    todo.append(page)
+                    continue
+            try:
+                size = os.stat(os.path.join(out, page.path)).st_size
+            except OSError:
+                size = -1
+            if size != record[2]:
+                todo.append(page)
+            else:
+                sizes[page.path] = size
+        return todo
 
     def record_page(self, page: Page, names: tuple[str, ...], reads: frozenset[Any], size: int) -> None:
         """Remember what the file of ``page`` was rendered from: what the render read of the page's
         context (``names``) and of the posts and channels (``reads``)."""
         from sitegen.build.pages import context_values
 
-        shared = self._keys  # one object per read key, shared by the pages that read it (memory, pickle)
-        reads = frozenset([shared.setdefault(key, key) for key in reads])
-        self.pages[page.path] = (page.template, names, context_values(page, names), reads, size)
+        values = None
+        if not page.fixed:
+            values = pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL)
+        keys = [read_key(key) for key in reads]
+        self.records[page.path] = (page.template, size, "\n".join(names), values, keys)
+        self.sizes[page.path] = size
 
-    def fail(self, exc: OSError) -> None:
+    def fail(self, exc: OSError | sqlite3.Error) -> None:
         """Go on without writing the cache (a read-only or full disk beside the output folder)."""
-        self.warning = (
-            f"cannot write the build cache in '{self.folder}' ({exc.strerror}): rebuilds start over"
-        )
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        self.warning = f"cannot write the build cache in '{self.folder}' ({reason}): rebuilds start over"
 
     def save(self, made: set[str]) -> None:
-        """Write the page store, keeping only the pages of this build, and the compiled templates."""
+        """Write the page store (the pages this build rendered or dropped) and the compiled templates."""
         try:
             (self.folder / "jinja").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -613,5 +846,12 @@ class BuildCache:
             return
         if self.templates:
             self.templates.flush()
-        pages = {path: v for path, v in self.pages.items() if path in made}
-        self._save(self.pages_file, (self.site_key, self.states, pages))
+        self.sizes = {path: size for path, size in self.sizes.items() if path in made}
+        try:
+            known = {} if self.reset else self.page_store.known()
+            gone = [path for path in known if path not in made and path not in self.records]
+            self.page_store.save(self.site_key, self.states, self.records, gone, self.reset)
+        except sqlite3.Error as exc:
+            self.fail(exc)
+        finally:
+            self.page_store.close()

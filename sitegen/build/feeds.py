@@ -68,7 +68,7 @@ def feed_entry(feed: ET.Element, view: PostView, section: Section, renderer: Ren
 
 def feed_xml(section: Section, renderer: Renderer, base_url: str, entries: int = FEED_ENTRIES) -> bytes:
     """The Atom feed of one channel: its newest posts (service messages left out), newest first."""
-    posts = [view for view in section.posts if not view.post.service][-entries:][::-1]
+    posts = [view for view in section.posts if not view.service][-entries:][::-1]
     channel = section.channel
     feed = ET.Element(f"{{{ATOM}}}feed")
     _sub(feed, "title", channel.name)
@@ -83,7 +83,7 @@ def feed_xml(section: Section, renderer: Renderer, base_url: str, entries: int =
         href=absolute(base_url, f"{section.name}/feed.xml"),
     )
     _sub(feed, "link", rel="alternate", type="text/html", href=absolute(base_url, f"{section.name}/"))
-    newest = max((view.post.date for view in section.posts), default=datetime(1970, 1, 1, tzinfo=UTC))
+    newest = max((view.local_date for view in section.posts), default=datetime(1970, 1, 1, tzinfo=UTC))
     _sub(feed, "updated", _stamp(newest))
     _sub(_sub(feed, "author"), "name", channel.name)
     _sub(feed, "generator", "sitegen")
@@ -97,7 +97,7 @@ def feed_xml(section: Section, renderer: Renderer, base_url: str, entries: int =
 
 def _lastmod(page: Page) -> str | None:
     view = page.context.get("view")
-    return view.post.date.date().isoformat() if isinstance(view, PostView) else None
+    return view.local_date.date().isoformat() if isinstance(view, PostView) else None
 
 
 def _urlset(entries: list[tuple[str, str | None]]) -> bytes:

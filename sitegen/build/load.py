@@ -6,10 +6,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sitegen.content import MEDIA_DIR, channel_dirs, read_channel, read_posts
+from sitegen.content import MEDIA_DIR, channel_dirs, read_channel
 from sitegen.errors import SitegenError
-from sitegen.model import Channel, Post
+from sitegen.model import Channel
 
 
 class BuildError(SitegenError):
@@ -18,11 +19,12 @@ class BuildError(SitegenError):
 
 @dataclass
 class ChannelSource:
-    """One channel folder as read from disk: its header, its posts (oldest first), its media files."""
+    """One channel folder as read from disk: its header, its posts (oldest first: each a
+    :class:`sitegen.build.cache.PostEntry`), its media files."""
 
     channel: Channel
     dir: Path
-    posts: list[Post]
+    posts: list[Any]
     media_files: set[str] = field(default_factory=set)  # paths relative to the channel folder
 
 
@@ -63,12 +65,14 @@ def check_distinct_names(names: list[str], content_dir: Path) -> None:
 
 def load_content(
     content_dir: Path,
-    read: Callable[[Path], list[Post]] = read_posts,
+    read: Callable[[Path], list[Any]],
     failures: dict[str, str] | None = None,
+    media: Callable[[Path], set[str]] = list_media,
 ) -> list[ChannelSource]:
     """Read every channel of a content tree; a broken post stops with one line naming the file.
 
-    ``read`` reads one channel folder's posts (the build passes its cache's reader). With
+    ``read`` reads one channel folder's posts (the build cache's reader), ``media`` lists its
+    media files. With
     ``failures``, a channel that cannot be read (its channel.yml, a post) is left out and its
     error recorded there by folder name, so the other channels still build.
     """
@@ -92,9 +96,7 @@ def load_content(
             failures[channel_dir.name] = str(exc)
             first = first or exc
             continue
-        for post in posts:
-            post.channel = channel_dir.name
-        sources.append(ChannelSource(channel, channel_dir, posts, list_media(channel_dir)))
+        sources.append(ChannelSource(channel, channel_dir, posts, media(channel_dir)))
     if first is not None and not sources:
         if len(failures or ()) == 1:
             raise first

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,6 +54,8 @@ ReadKey = tuple[str, int, str]
 ALWAYS: ReadKey = ("", -1, "always")
 POST_FACETS: dict[str, tuple[str, ...]] = {
     "path": (),  # made of the address itself
+    "id": (),
+    "channel": (),
     "older": ("older",),
     "newer": ("newer",),
     "reply_thumb": ("file",),
@@ -60,7 +63,7 @@ POST_FACETS: dict[str, tuple[str, ...]] = {
         name: ("file",)
         for name in (
             "post", "html", "title", "summary", "tags", "local_date", "media", "preview_image",
-            "digest", "title_key", "media_groups", "first_image",
+            "digest", "title_key", "media_groups", "first_image", "service", "detail", "load",
         )
     },
 }  # fmt: skip
@@ -102,7 +105,7 @@ def note_read(obj: Any, attribute: str) -> None:
         if facets is None:
             keys.add(ALWAYS)
             return
-        channel, number = obj.post.channel, obj.post.id
+        channel, number = obj.channel, obj.id
         for facet in facets:
             keys.add((channel, number, facet))
     elif kind is Page:
@@ -228,6 +231,57 @@ class MediaView:
     state: str  # "local", "remote" (never archived) or "missing" (listed, but not on disk)
 
 
+# What every build needs of every post, kept compactly in the build cache (see cache.PostIndex):
+# (id, POSIX time, UTC offset in seconds, tags, service kind, media, link preview image, reply
+# thumbnail). Everything else (the Post itself, its HTML, title, summary) is its *detail*, loaded
+# only for the posts of the pages a build renders.
+PostHead = tuple[int, float, int, tuple[str, ...], str | None, tuple[Media, ...], str | None, str | None]
+# (the post, its HTML, title, summary, title key): see :func:`post_detail`.
+PostDetail = tuple[Post, str, str, str, str | None]
+
+
+def post_head(post: Post, tags: list[str]) -> PostHead:
+    """What every build needs of a post (see :data:`PostHead`): plain data, cheap to load."""
+    offset = post.date.utcoffset()
+    preview = post.link_preview.image if post.link_preview else None
+    reply_thumb = post.reply_to.thumb if post.reply_to else None
+    return (
+        post.id,
+        post.date.timestamp(),
+        int(offset.total_seconds()) if offset is not None else 0,
+        tuple(tags),
+        post.service,
+        tuple(post.media),
+        preview,
+        reply_thumb,
+    )
+
+
+def post_detail(post: Post, body_html: str) -> tuple[PostDetail, list[str]]:
+    """A post's detail (see :data:`PostDetail`) and its tags, from the post and its rendered body."""
+    text = plain_text(body_html)
+    summary = summarize(text)
+    return (post, body_html, post_title(post, text), summary, title_key(post, summary)), tags_in_html(
+        body_html
+    )
+
+
+def title_key(post: Post, summary: str) -> str | None:
+    """The UI string that translates a title made from the post's kind (no text), else None."""
+    if summary or post.poll:
+        return None
+    if post.media:
+        kind = post.media[0].kind
+        return "sticker" if kind.endswith("sticker") else kind
+    if post.link_preview and post.link_preview.title:
+        return None
+    return "location" if post.location else "post_n"
+
+
+DETAILS_KEPT = 2048  # loaded post details a process keeps; pages that share posts render together
+_LOADED: deque[PostView] = deque()  # the views whose detail was loaded, oldest first
+
+
 @dataclass(slots=True, eq=False, repr=False)  # slots: 100,000 posts fit in less memory
 class PostView:
     """A post with what the pages need: its HTML, title, summary, tags, neighbours and local media.
@@ -235,37 +289,62 @@ class PostView:
     A view is known by its address (channel, post id): it compares by identity (one view per
     post in a build) and prints as its address, so a template can learn about a post only by
     reading its attributes, which the renderer records (see :data:`POST_FACETS`).
+
+    The post itself, its HTML, title and summary (its *detail*) are loaded from the build cache
+    on first use (``load``), so a build that renders a few pages reads only their posts.
     """
 
-    post: Post
-    html: str  # rendered body; links inside the archive start with markdown.ROOT
-    title: str
-    summary: str
-    tags: list[str]
+    id: int
+    channel: str
+    tags: tuple[str, ...]
     path: str  # <channel>/<id>/index.html
     local_date: datetime
-    media: list[MediaView] = field(default_factory=list)
+    service: str | None
+    media: list[MediaView]
     preview_image: str | None = None  # href of the archived link-preview image
-    older: PostView | None = None
-    newer: PostView | None = None
     reply_thumb: str | None = None  # href of the archived thumbnail of the replied post (as scraped)
     digest: str = ""  # hash of the post file's bytes and of the code that reads it
+    older: PostView | None = None
+    newer: PostView | None = None
+    detail: PostDetail | None = None
+    load: Callable[[], PostDetail] | None = None  # where the detail comes from, until it is loaded
 
     def __repr__(self) -> str:
         return f"<post {self.path.removesuffix('/index.html')}>"
 
+    def _detail(self) -> PostDetail:
+        detail = self.detail
+        if detail is None:
+            detail = self.detail = self.load()  # type: ignore[misc]
+            _LOADED.append(self)
+            if len(_LOADED) > DETAILS_KEPT:  # the oldest loaded detail goes: loaded again if needed
+                _LOADED.popleft().detail = None
+        return detail
+
+    @property
+    def post(self) -> Post:
+        """The post as its file holds it."""
+        return self._detail()[0]
+
+    @property
+    def html(self) -> str:
+        """The rendered body; links inside the archive start with markdown.ROOT."""
+        return self._detail()[1]
+
+    @property
+    def title(self) -> str:
+        """A title from the post's first line, else its kind (see :func:`post_title`)."""
+        return self._detail()[2]
+
+    @property
+    def summary(self) -> str:
+        """A one-paragraph plain-text excerpt (spoilers hidden)."""
+        return self._detail()[3]
+
     @property
     def title_key(self) -> str | None:
         """The UI string that translates a title made from the post's kind (no text), else None."""
-        post = self.post
-        if self.summary or post.poll:
-            return None
-        if post.media:
-            kind = post.media[0].kind
-            return "sticker" if kind.endswith("sticker") else kind
-        if post.link_preview and post.link_preview.title:
-            return None
-        return "location" if post.location else "post_n"
+        return self._detail()[4]
 
     @property
     def media_groups(self) -> tuple[list[MediaView], list[MediaView]]:
@@ -319,6 +398,7 @@ class Page:
     path: str
     template: str
     context: dict[str, Any]
+    fixed: bool = False  # its context follows from its path alone (a post's page): no need to compare it
 
     @property
     def root(self) -> str:
@@ -366,9 +446,9 @@ def summarize(body_text: str) -> str:
     return text if len(text) <= SUMMARY_LENGTH else _shorten(text, SUMMARY_LENGTH)
 
 
-def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
+def _media_views(media: tuple[Media, ...], channel: str, files: set[str]) -> list[MediaView]:
     views = []
-    for item in post.media:
+    for item in media:
         href = f"{channel}/{item.file}" if item.file and item.file in files else None
         thumb = f"{channel}/{item.thumb}" if item.thumb and item.thumb in files else None
         state = "local" if href else ("missing" if item.file else "remote")
@@ -376,39 +456,38 @@ def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
     return views
 
 
-def post_texts(post: Post, body_html: str) -> tuple[str, str, list[str]]:
-    """A post's title, summary and tags: what the build caches besides its HTML."""
-    text = plain_text(body_html)
-    return post_title(post, text), summarize(text), tags_in_html(body_html)
-
-
 def make_post_view(
-    post: Post,
-    source: ChannelSource,
+    head: PostHead,
+    channel: str,
+    files: set[str],
     tz: ZoneInfo,
-    body_html: str | None = None,
     digest: str = "",
-    texts: tuple[str, str, list[str]] | None = None,
+    detail: PostDetail | None = None,
+    load: Callable[[], PostDetail] | None = None,
 ) -> PostView:
-    """Render one post's Markdown and derive its title, summary, tags (unless given) and local media."""
-    channel = source.channel.username
-    body = body_html if body_html is not None else markdown_to_html(post.text, channel)
-    title, summary, tags = texts if texts is not None else post_texts(post, body)
-    preview = post.link_preview.image if post.link_preview else None
-    reply_thumb = post.reply_to.thumb if post.reply_to else None
+    """A post's view from its head: local date and media (``files``: the channel's media files);
+    its detail as given, or loaded on first use by ``load``."""
+    number, stamp, _, tags, service, media, preview, reply_thumb = head
     return PostView(
-        post=post,
-        html=body,
-        title=title,
-        summary=summary,
+        id=number,
+        channel=channel,
         tags=tags,
-        path=f"{channel}/{post.id}/index.html",
-        local_date=post.date.astimezone(tz),
-        media=_media_views(post, channel, source.media_files),
-        preview_image=f"{channel}/{preview}" if preview and preview in source.media_files else None,
-        reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in source.media_files else None,
+        path=f"{channel}/{number}/index.html",
+        local_date=datetime.fromtimestamp(stamp, tz),
+        service=service,
+        media=_media_views(media, channel, files) if media else [],
+        preview_image=f"{channel}/{preview}" if preview and preview in files else None,
+        reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in files else None,
         digest=digest,
+        detail=detail,
+        load=load,
     )
+
+
+def view_of_post(post: Post, source: ChannelSource, tz: ZoneInfo) -> PostView:
+    """A post's view made straight from the post (no cache): its Markdown rendered here."""
+    detail, tags = post_detail(post, markdown_to_html(post.text, source.channel.username))
+    return make_post_view(post_head(post, tags), source.channel.username, source.media_files, tz, "", detail)
 
 
 def make_section(source: ChannelSource, views: list[PostView]) -> Section:
@@ -492,7 +571,7 @@ def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page
 def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
     """Every page of one channel: home, numbered pages, posts, tags and months."""
     pages = channel_pages(section, per_page, site_home)
-    pages += [Page(view.path, "post.html", {"section": section, "view": view}) for view in section.posts]
+    pages += [Page(v.path, "post.html", {"section": section, "view": v}, True) for v in section.posts]
     pages.append(Page(f"{section.name}/tags/index.html", "tags.html", {"section": section}))
     for tag, views in section.tags.items():
         context = {"section": section, "tag": tag, "posts": list(reversed(views))}
@@ -560,15 +639,15 @@ def post_state(view: PostView) -> PostState:
     if view.media or view.preview_image or view.reply_thumb:
         media = tuple((m.href, m.thumb_href) for m in view.media)
         file = (file, media, view.preview_image, view.reply_thumb)
-    older = view.older.post.id if view.older is not None else None
-    newer = view.newer.post.id if view.newer is not None else None
+    older = view.older.id if view.older is not None else None
+    newer = view.newer.id if view.newer is not None else None
     # "reply": the replied post is looked up while the page renders (archive.Archive.post, through
     # lookup_post), so its presence and data are reads of that post's own facets, not of this one.
     return file, older, newer, None
 
 
 def _ids(views: list[PostView]) -> str:
-    return _hash([view.post.id for view in views])
+    return _hash([view.id for view in views])
 
 
 def section_state(section: Section) -> dict[str, str]:
@@ -588,7 +667,7 @@ def _plain(value: Any) -> Any:
     """A value as plain data: posts and channels as their addresses (their data is read, and recorded)."""
     kind = type(value)
     if kind is PostView:
-        return ("post", value.post.channel, value.post.id)
+        return ("post", value.channel, value.id)
     if kind is Section:
         return ("channel", value.channel.username)
     if kind in (list, tuple):

@@ -299,7 +299,7 @@ class Renderer:
     def post_title(self, view: Any) -> str:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""
         note_read(view, "title")  # both are "file" reads: see pages.POST_FACETS
-        return self.lang.t(view.title_key, n=view.post.id) if view.title_key else view.title
+        return self.lang.t(view.title_key, n=view.id) if view.title_key else view.title
 
     def article(self, view: Any, section: Any) -> Markup:
         """A post's content as ``_post.html``'s ``post_content`` macro renders it, once per post.

@@ -30,41 +30,41 @@ from sitegen.sizes import size_warnings
 
 def check_media(source: ChannelSource, report: BuildReport) -> None:
     """Warn about media listed in front matter but missing on disk; refuse paths that leave the folder."""
-    for post in source.posts:
-        paths = [(m.file, "file") for m in post.media] + [(m.thumb, "thumb") for m in post.media]
-        if post.link_preview and post.link_preview.image:
-            paths.append((post.link_preview.image, "link preview image"))
-        if post.reply_to and post.reply_to.thumb:
-            paths.append((post.reply_to.thumb, "reply thumbnail"))
+    for entry in source.posts:
+        number, _, _, _, _, media, preview, reply_thumb = entry.head
+        if not (media or preview or reply_thumb):
+            continue
+        paths = [(m.file, "file") for m in media] + [(m.thumb, "thumb") for m in media]
+        paths += [(preview, "link preview image"), (reply_thumb, "reply thumbnail")]
         for path, what in paths:
             if not path:
                 continue
             try:
                 safe_relative(source.dir, path)
             except UnsafePathError as exc:
-                raise BuildError(f"{source.dir}/posts/{post.id}.md: media {what}: {exc}") from None
+                raise BuildError(f"{source.dir}/posts/{number}.md: media {what}: {exc}") from None
             if path not in source.media_files:
                 report.warnings.append(
-                    f"{source.dir}/posts/{post.id}.md: media file '{path}' is missing; "
+                    f"{source.dir}/posts/{number}.md: media file '{path}' is missing; "
                     "the page links to the original on Telegram instead"
                 )
 
 
 def make_sections(
-    cfg: Config, sources: list[ChannelSource], progress: ProgressSink, bodies: dict[Path, Any] | None = None
+    cfg: Config, sources: list[ChannelSource], progress: ProgressSink, cache: BuildCache
 ) -> list[Section]:
-    """Gather the cross-page data of every channel; ``bodies``: each post's cached HTML, hash, texts."""
+    """Gather the cross-page data of every channel from its posts' heads (details load on use)."""
     tz = ZoneInfo(cfg.timezone)
     total = sum(len(s.posts) for s in sources)
     progress.begin("Reading posts", total)
     sections = []
     for source in sources:
+        channel, files = source.channel.username, source.media_files
         views = []
-        known = (bodies or {}).get(source.dir, {})
-        for post in source.posts:
-            body, digest, texts = known.get(post.id, (None, "", None))
-            views.append(make_post_view(post, source, tz, body, digest, texts))
-            progress.advance()
+        for entry in source.posts:
+            load = cache.loader(source.dir, entry)
+            views.append(make_post_view(entry.head, channel, files, tz, entry.key, entry.detail, load))
+        progress.advance(len(views))
         sections.append(make_section(source, views))
     progress.end()
     # The posts live until the build ends: the collector, off while they load (cache.load_content),
@@ -101,15 +101,14 @@ def render_pages(
     """Render the pages whose keys changed (in ``jobs`` processes) and write the ones whose bytes changed."""
     global _RENDERER, _OUTPUT
     progress.begin("Rendering pages", len(pages))
-    pages = render_order(pages)
     forget_folders()
-    todo = []
+    todo = cache.stale_pages(pages, writer.output) if cache else pages
+    stale = {id(page) for page in todo}
     for page in pages:
-        if cache and cache.is_fresh(page, writer.output):
+        if id(page) not in stale:
             writer.keep(page.path)
-        else:
-            todo.append(page)
     progress.advance(len(pages) - len(todo))
+    todo = render_order(todo)
     renderer.compile_templates({page.template for page in todo})  # once, before workers fork
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
@@ -185,13 +184,13 @@ def build_changed(
     cache.forget_state()
     failures: dict[str, str] = {}
     steps.next("Loading posts")
-    sources, bodies = cache.load_content(cfg.content_dir, jobs, failures)
+    sources = cache.load_content(cfg.content_dir, jobs, failures)
     report.failed = list(failures.values())
     for source in sources:
         check_media(source, report)
     prepare_output(cfg.output_dir, cfg.content_dir, clean)
     steps.next("Gathering pages")
-    sections = make_sections(cfg, sources, progress, bodies)
+    sections = make_sections(cfg, sources, progress, cache)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
