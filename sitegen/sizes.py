@@ -33,11 +33,43 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return total, count
 
 
-def size_warnings(content_dir: Path, output_dir: Path, limit: int = GITHUB_LIMIT) -> list[str]:
-    """One warning per folder that is near ``limit``: the archive (the repository) and the site."""
+Tally = tuple[int, int]  # (bytes, files)
+
+
+def folder_tally(folder: Path, known: dict[str, object] | None = None) -> Tally:
+    """:func:`folder_size` of a folder whose subfolders are replaced whole, never edited (the
+    search index's bundles): remembered in ``known`` by the subfolders' inodes and times."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        stamp = repr([(e.name, e.inode(), e.stat(follow_symlinks=False).st_mtime_ns) for e in entries])
+    except OSError:
+        return 0, 0
+    if known is not None and known.get("stamp") == stamp:
+        return known["tally"]  # type: ignore[return-value]
+    tally = folder_size(folder)
+    if known is not None:
+        known.update(stamp=stamp, tally=tally)
+    return tally
+
+
+def size_warnings(
+    content_dir: Path,
+    output_dir: Path,
+    limit: int = GITHUB_LIMIT,
+    content: Tally | None = None,
+    output: Tally | None = None,
+) -> list[str]:
+    """One warning per folder that is near ``limit``: the archive (the repository) and the site.
+
+    ``content`` and ``output``: the folders' (bytes, files) when the caller knows them (a build
+    does, from the files it read and made); otherwise the folders are walked.
+    """
     warnings = []
-    for folder, what in ((content_dir, "the archive, committed to git"), (output_dir, "the site")):
-        size, files = folder_size(folder)
+    for folder, tally, what in (
+        (content_dir, content, "the archive, committed to git"),
+        (output_dir, output, "the site"),
+    ):
+        size, files = tally if tally is not None else folder_size(folder)
         if size >= NEAR * limit:
             warnings.append(
                 f"{folder.name}/ ({what}) holds {size / 1e9:.2f} GB in {files:,} files; GitHub asks "

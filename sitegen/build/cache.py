@@ -22,7 +22,6 @@ left run in worker processes (fork) when there is enough of it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
 import json
@@ -222,6 +221,16 @@ class PostEntry:
     offset: int = -1
     size: int = 0
     detail: Any = None  # pages.PostDetail
+    store: PostStore | None = None  # where the detail is, with the posts folder and the channel
+    folder: str = ""
+    channel: str = ""
+
+    def __call__(self) -> Any:
+        """The post's detail, from the store (or its file): a post view's ``load``."""
+        path = os.path.join(self.folder, self.name)
+        if self.store is None:
+            return parse_detail(path, self.channel)[1]
+        return self.store.detail(self.key, self.offset, self.size, path, self.channel)
 
 
 class PostStore:
@@ -492,6 +501,7 @@ class BuildCache:
             self.stats_file, {}
         )
         self.stats_changed = False
+        self.hashed: list[tuple[str, str]] = []  # (folder, name) of the post files read this build
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
         self.media: dict[Path, set[str]] = {}  # each channel's media files, listed by fingerprint()
@@ -504,6 +514,8 @@ class BuildCache:
         self.reset = True  # every page is rendered: no site key of the last build, or another one
         self.records: dict[str, tuple[str, int, str | None, bytes | None, list[str]]] = {}
         self.sizes: dict[str, int] = {}  # each page's file size, for the next no-op check
+        self.search_file = self.folder / f"search-size-{name}.pickle"
+        self.search_tally: dict[str, object] = self._load(self.search_file, {})  # see sizes.folder_tally
         self.site_key = ""
         self.warning = ""  # set when the cache cannot be written: the build goes on without it
         self.templates: QuietBytecodeCache | None = None
@@ -551,13 +563,14 @@ class BuildCache:
             keys = self.hash_posts(channel_dir)
         folder = str(channel_dir / POSTS_DIR)
         known = self.index.get(folder, {})
+        store = self.posts
         entries: list[PostEntry] = []
         work = []
         for path, key in keys:
             name = os.path.basename(path)
             old = known.get(name)
             if old is not None and old[0] == key:
-                entries.append(PostEntry(name, key, old[1], old[2], old[3]))
+                entries.append(PostEntry(name, key, old[1], old[2], old[3], None, store, folder, channel))
             else:
                 work.append((path, channel, self.version))
         if work:
@@ -572,7 +585,7 @@ class BuildCache:
                 except OSError as exc:
                     self.fail(exc)
             for i, (key, head, blob) in enumerate(chunk):
-                entry = PostEntry(f"{head[0]}.md", key, head)
+                entry = PostEntry(f"{head[0]}.md", key, head, store=store, folder=folder, channel=channel)
                 if places:  # in the store: loaded from there when a page needs it
                     entry.offset, entry.size = places[i]
                 else:  # no store: kept in memory
@@ -581,12 +594,6 @@ class BuildCache:
         entries.sort(key=lambda e: e.head[0])
         self.entries[folder] = entries
         return entries
-
-    def loader(self, channel_dir: Path, entry: PostEntry) -> Callable[[], Any]:
-        """How a post's view loads its detail: from the post store (or its file) on first use."""
-        path = os.path.join(channel_dir, POSTS_DIR, entry.name)
-        store = self.posts
-        return functools.partial(store.detail, entry.key, entry.offset, entry.size, path, channel_dir.name)
 
     def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
         """Each post file of a channel with its cache key (a hash of its bytes).
@@ -614,6 +621,7 @@ class BuildCache:
                 else:
                     key = post_key(self.version, channel_dir.name, name, read_bytes(path))
                     self.stats_changed = True
+                    self.hashed.append((folder, name))
             except OSError as exc:
                 raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
             seen[name] = (*stamp, key)
@@ -632,10 +640,14 @@ class BuildCache:
         if not self.stats_changed or self.warning:
             return
         recent = time.time_ns() - 2_000_000_000
-        stats = {
-            folder: {name: v for name, v in files.items() if v[1] < recent and v[2] < recent}
-            for folder, files in self.file_stats.items()
-        }
+        stats = dict(self.file_stats)
+        for folder, name in self.hashed:  # only a file read this build can be that new
+            stat = stats.get(folder, {}).get(name)
+            if stat is not None and (stat[1] >= recent or stat[2] >= recent):
+                if stats[folder] is self.file_stats[folder]:
+                    stats[folder] = dict(stats[folder])
+                del stats[folder][name]
+        self.hashed.clear()
         with contextlib.suppress(OSError):
             self.folder.mkdir(parents=True, exist_ok=True)
         self._save(self.stats_file, stats)
@@ -696,6 +708,7 @@ class BuildCache:
         """After a whole build: what it built from, and its report for the next no-op build."""
         if fingerprint is not None and not self.warning:
             self._save(self.state_file, (fingerprint, report, self.sizes))
+            self._save(self.search_file, self.search_tally)
         self.save_file_stats()
 
     def load_content(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,12 +22,13 @@ from sitegen.build.pages import (
     site_pages,
 )
 from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
-from sitegen.build.search import SearchText, remove_search_index, update_search_index
+from sitegen.build.search import INDEX_DIR, SearchText, remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
 from sitegen.config import BASE_URL_WARNING, Config
+from sitegen.content import CHANNEL_FILE, POSTS_DIR
 from sitegen.files import UnsafePathError, safe_relative
 from sitegen.progress import ProgressSink, Steps
-from sitegen.sizes import size_warnings
+from sitegen.sizes import Tally, folder_tally, size_warnings
 
 
 def check_media(source: ChannelSource, report: BuildReport) -> None:
@@ -50,9 +53,7 @@ def check_media(source: ChannelSource, report: BuildReport) -> None:
                 )
 
 
-def make_sections(
-    cfg: Config, sources: list[ChannelSource], progress: ProgressSink, cache: BuildCache
-) -> list[Section]:
+def make_sections(cfg: Config, sources: list[ChannelSource], progress: ProgressSink) -> list[Section]:
     """Gather the cross-page data of every channel from its posts' heads (details load on use)."""
     tz = ZoneInfo(cfg.timezone)
     total = sum(len(s.posts) for s in sources)
@@ -60,10 +61,7 @@ def make_sections(
     sections = []
     for source in sources:
         channel, files = source.channel.username, source.media_files
-        views = []
-        for entry in source.posts:
-            load = cache.loader(source.dir, entry)
-            views.append(make_post_view(entry.head, channel, files, tz, entry.key, entry.detail, load))
+        views = [make_post_view(e.head, channel, files, tz, e.key, e.detail, e) for e in source.posts]
         progress.advance(len(views))
         sections.append(make_section(source, views))
     progress.end()
@@ -103,22 +101,25 @@ def render_pages(
     progress.begin("Rendering pages", len(pages))
     forget_folders()
     todo = cache.stale_pages(pages, writer.output) if cache else pages
-    stale = {id(page) for page in todo}
-    for page in pages:
-        if id(page) not in stale:
-            writer.keep(page.path)
+    if cache:
+        stale = {id(page) for page in todo}
+        for page in pages:
+            if id(page) not in stale:
+                writer.keep(page.path, cache.sizes[page.path])
     progress.advance(len(pages) - len(todo))
     todo = render_order(todo)
     renderer.compile_templates({page.template for page in todo})  # once, before workers fork
     _RENDERER, _OUTPUT = renderer, writer.output
     try:
         done = 0
-        cost = sum(len(page.context.get("posts", ())) or 1 for page in todo)  # a tag page: its posts
+        # a page's cost in simple items: a tag page's many posts cost more, but a few pages never
+        # pay for starting workers
+        cost = sum(1 + len(page.context.get("posts", ())) // 4 for page in todo)
         for chunk in parallel_map(_render_page, todo, jobs, cost):
             for page, (size, written, reads, names) in zip(
                 todo[done : done + len(chunk)], chunk, strict=True
             ):
-                writer.keep(page.path, written)
+                writer.keep(page.path, size, written)
                 if cache:
                     cache.record_page(page, names, reads, size)
             done += len(chunk)
@@ -133,10 +134,32 @@ def copy_assets(sources: list[ChannelSource], writer: OutputWriter) -> int:
     writer.copy_tree(STATIC_DIR, THEME_STATIC)
     count = 0
     for source in sources:
+        folder, name = os.fspath(source.dir), source.channel.username
         for relative in sorted(source.media_files):
-            writer.link(f"{source.channel.username}/{relative}", source.dir / relative)
+            writer.link(f"{name}/{relative}", os.path.join(folder, relative))
             count += 1
     return count
+
+
+def content_tally(cache: BuildCache, sources: list[ChannelSource], writer: OutputWriter) -> Tally:
+    """The bytes and files of the content the build read: post files, channel headers, media."""
+    size = files = 0
+    for source in sources:
+        stats = cache.file_stats.get(os.path.join(source.dir, POSTS_DIR), {})
+        size += sum(stat[0] for stat in stats.values())
+        name = source.channel.username
+        size += sum(writer.sizes.get(f"{name}/{relative}", 0) for relative in source.media_files)
+        files += len(stats) + len(source.media_files)
+        with contextlib.suppress(OSError):
+            size += os.stat(source.dir / CHANNEL_FILE).st_size
+            files += 1
+    return size, files
+
+
+def output_tally(cfg: Config, cache: BuildCache, writer: OutputWriter) -> Tally:
+    """The bytes and files of the site: what the build made, and the search index."""
+    search = folder_tally(cfg.output_dir / INDEX_DIR, cache.search_tally) if cfg.search else (0, 0)
+    return sum(writer.sizes.values()) + search[0], len(writer.sizes) + search[1]
 
 
 def write_discovery(
@@ -190,7 +213,7 @@ def build_changed(
         check_media(source, report)
     prepare_output(cfg.output_dir, cfg.content_dir, clean)
     steps.next("Gathering pages")
-    sections = make_sections(cfg, sources, progress, cache)
+    sections = make_sections(cfg, sources, progress)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir)
     renderer = Renderer(cfg, sections)
@@ -213,6 +236,13 @@ def build_changed(
     report.written = writer.written
     if cache.warning:
         report.warnings.append(cache.warning)
-    report.warnings.extend(size_warnings(cfg.content_dir, cfg.output_dir))  # near GitHub's 1 GB
+    report.warnings.extend(  # near GitHub's 1 GB
+        size_warnings(
+            cfg.content_dir,
+            cfg.output_dir,
+            content=content_tally(cache, sources, writer),
+            output=output_tally(cfg, cache, writer),
+        )
+    )
     cache.save_state(fingerprint, report)
     return report

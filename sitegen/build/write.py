@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from sitegen.build.load import BuildError
-from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
+from sitegen.files import TEMP_PREFIX, atomic_write_bytes, read_bytes, write_if_changed
 
 MANIFEST = ".sitegen-manifest.json"
 
@@ -74,47 +74,51 @@ def write_output_file(path: Path | str, data: bytes) -> bool:
 
 
 class OutputWriter:
-    """Writes files into output/, counts what changed, and remembers every file it made."""
+    """Writes files into output/, counts what changed, and remembers every file it made and its size."""
 
     def __init__(self, output: Path) -> None:
         self.output = output
         self.made: set[str] = set()
+        self.sizes: dict[str, int] = {}  # path -> bytes, of every file made (for the size warnings)
         self.written = 0
 
     def write(self, path: str, data: bytes) -> None:
         """Write one file (``path`` relative to output/) unless it already holds these bytes."""
         self.made.add(path)
+        self.sizes[path] = len(data)
         try:
             if write_output_file(self.output / path, data):
                 self.written += 1
         except OSError as exc:
             raise BuildError(f"cannot write '{self.output / path}': {exc.strerror}") from None
 
-    def keep(self, path: str, written: bool = False) -> None:
+    def keep(self, path: str, size: int, written: bool = False) -> None:
         """Record a file put in place by someone else (a cache hit, a render worker) as made by this build."""
         self.made.add(path)
+        self.sizes[path] = size
         self.written += written
 
-    def link(self, path: str, source: Path) -> None:
-        """Put a copy of ``source`` at ``path``: a hard link when possible, else a copy."""
+    def link(self, path: str, source: str) -> None:
+        """Put a copy of the file ``source`` at ``path``: a hard link when possible, else a copy."""
         self.made.add(path)
-        target = self.output / path
+        target = os.path.join(self.output, path)  # strings: pathlib costs more than the system calls
         try:
+            src_stat = os.stat(source)
+            self.sizes[path] = src_stat.st_size
             try:
-                dst_stat = target.stat()
+                dst_stat = os.stat(target)
             except FileNotFoundError:
                 dst_stat = None
             if dst_stat is not None:
-                src_stat = source.stat()
                 if (src_stat.st_dev, src_stat.st_ino) == (dst_stat.st_dev, dst_stat.st_ino):
                     return
                 if src_stat.st_size == dst_stat.st_size and src_stat.st_mtime <= dst_stat.st_mtime:
                     return
-                target.unlink()
+                os.unlink(target)
             try:
                 _link(source, target)
             except OSError:
-                atomic_write_bytes(target, source.read_bytes())
+                atomic_write_bytes(target, read_bytes(source))
             self.written += 1
         except OSError as exc:
             raise BuildError(f"cannot copy '{source}' to '{target}': {exc.strerror}") from None
@@ -123,7 +127,7 @@ class OutputWriter:
         """Copy every file of ``folder`` into output/``prefix``/."""
         for source in sorted(folder.rglob("*")):
             if source.is_file():
-                self.link(f"{prefix}/{source.relative_to(folder).as_posix()}", source)
+                self.link(f"{prefix}/{source.relative_to(folder).as_posix()}", os.fspath(source))
 
     def finish(self, keep: tuple[str, ...] = ()) -> int:
         """Remove files the previous build made and this one did not; save the manifest; count removals.
@@ -146,16 +150,18 @@ class OutputWriter:
                 target.unlink()
                 removed += 1
                 _prune_empty(target.parent, self.output)
-        atomic_write_bytes(manifest, json.dumps(sorted(self.made), ensure_ascii=False, indent=0).encode())
+        # one path a line (no indent: the fast encoder)
+        data = json.dumps(sorted(self.made), ensure_ascii=False, separators=(",\n", ":"))
+        atomic_write_bytes(manifest, data.encode())
         return removed
 
 
-def _link(source: Path, target: Path) -> None:
+def _link(source: str, target: str) -> None:
     """Hard-link ``source`` to ``target``, making the target's folder only when it is missing."""
     try:
         os.link(source, target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         os.link(source, target)
 
 
