@@ -141,8 +141,8 @@ def remove_temp_files(folder: Path) -> int:
 _SAFE_PART = re.compile(r"^[^/\\\x00]+$")
 
 
-def safe_relative(root: Path, relative: str) -> Path:
-    """Join a relative path from content onto ``root``, refusing anything that escapes it.
+def check_relative(relative: str) -> list[str]:
+    """The parts of a relative path from content, refusing anything that could escape its folder.
 
     Absolute paths, ``..`` parts, backslashes and NUL bytes are refused with :class:`UnsafePathError`.
     """
@@ -152,4 +152,10 @@ def safe_relative(root: Path, relative: str) -> Path:
     for part in parts:
         if part in ("", ".", "..") or not _SAFE_PART.match(part):
             raise UnsafePathError(f"unsafe path: {relative!r}")
-    return root.joinpath(*parts)
+    return parts
+
+
+def safe_relative(root: Path, relative: str) -> Path:
+    """Join a relative path from content onto ``root``, refusing anything that escapes it
+    (see :func:`check_relative`)."""
+    return root.joinpath(*check_relative(relative))

@@ -413,18 +413,25 @@ class PageStore:
             return "", {}
         return rows.get("site", ""), states
 
-    def known(self) -> dict[str, tuple[int, str, int, str | None, bytes | None]]:
-        """Every page of the last build: path -> (id, template, size, context names, their values)."""
-        rows = self._connect().execute("SELECT path, id, template, size, names, vals FROM page")
+    def known(self) -> dict[str, tuple[str, int, str, bytes]]:
+        """The pages of the last build whose context is not fixed by their path: path -> (template,
+        size, context names, their values). (The others: :attr:`BuildCache.last_sizes`.)"""
+        query = "SELECT path, template, size, names, vals FROM page WHERE vals NOT NULL"
+        rows = self._connect().execute(query)
         return {row[0]: row[1:] for row in rows}
 
-    def reading(self, keys: set[ReadKey]) -> set[int]:
-        """The ids of the pages that read any of ``keys``."""
+    def paths(self) -> list[str]:
+        """Every page of the last build."""
+        return [row[0] for row in self._connect().execute("SELECT path FROM page")]
+
+    def reading(self, keys: set[ReadKey]) -> set[str]:
+        """The paths of the pages that read any of ``keys``."""
         db = self._connect()
         db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key TEXT PRIMARY KEY)")
         db.execute("DELETE FROM wanted")
         db.executemany("INSERT OR IGNORE INTO wanted VALUES(?)", [(read_key(k),) for k in keys])
-        found = {row[0] for row in db.execute("SELECT DISTINCT page FROM reads JOIN wanted USING(key)")}
+        query = "SELECT DISTINCT path FROM reads JOIN wanted USING(key) JOIN page ON page.id = reads.page"
+        found = {row[0] for row in db.execute(query)}
         db.execute("DELETE FROM wanted")
         return found
 
@@ -514,6 +521,7 @@ class BuildCache:
         self.reset = True  # every page is rendered: no site key of the last build, or another one
         self.records: dict[str, tuple[str, int, str | None, bytes | None, list[str]]] = {}
         self.sizes: dict[str, int] = {}  # each page's file size, for the next no-op check
+        self.last_sizes: dict[str, int] = {}  # the same, of the last build (read by unchanged())
         self.search_file = self.folder / f"search-size-{name}.pickle"
         self.search_tally: dict[str, object] = self._load(self.search_file, {})  # see sizes.folder_tally
         self.site_key = ""
@@ -679,6 +687,8 @@ class BuildCache:
         """The last build's report if it built exactly this and its files are all still in place."""
         self.save_file_stats()
         state = self._load(self.state_file, None)
+        if state is not None:
+            self.last_sizes = state[2]
         if fingerprint is None or state is None or state[0] != fingerprint:
             return None
         sizes = state[2]
@@ -799,38 +809,51 @@ class BuildCache:
     def stale_pages(self, pages: list[Page], output: Path) -> list[Page]:
         """The pages to render: all but those the output folder holds as this build would render
         them (the same template, the same values of the context variables they read, none of the
-        post and channel facets they read changed, and the file in place with its size)."""
+        post and channel facets they read changed, and the file in place with its size).
+
+        A page whose context follows from its path (a post's page) is known by its size alone
+        (:attr:`last_sizes`); only the few others' records are read from the page store."""
         from sitegen.build.pages import context_values
 
-        known: dict[str, tuple[int, str, int, str | None, bytes | None]] = {}
-        dirty: set[int] = set()
-        if not self.reset:
+        known: dict[str, tuple[str, int, str, bytes]] = {}
+        dirty: set[str] = set()
+        last = self.last_sizes
+        if self.reset:
+            last = {}
+        else:
             try:
                 known = self.page_store.known()
                 dirty = self.page_store.reading(self.changed)
             except sqlite3.Error:
-                known = {}
+                last = {}
         out = os.fspath(output)
         todo = []
         sizes = self.sizes
         for page in pages:
-            record = known.get(page.path)
-            if record is None or record[0] in dirty or record[1] != page.template:
+            path = page.path
+            if path in dirty:
                 todo.append(page)
                 continue
-            if not page.fixed:
-                names = tuple(record[3].split("\n")) if record[3] else ()
-                if pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL) != record[4]:
+            if page.fixed:
+                size = last.get(path)
+            else:
+                record = known.get(path)
+                if record is None or record[0] != page.template:
                     todo.append(page)
                     continue
+                names = tuple(record[2].split("\n")) if record[2] else ()
+                if pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL) != record[3]:
+                    todo.append(page)
+                    continue
+                size = record[1]
             try:
-                size = os.stat(os.path.join(out, page.path)).st_size
+                if size is None or os.stat(os.path.join(out, path)).st_size != size:
+                    todo.append(page)
+                    continue
             except OSError:
-                size = -1
-            if size != record[2]:
                 todo.append(page)
-            else:
-                sizes[page.path] = size
+                continue
+            sizes[path] = size
         return todo
 
     def record_page(self, page: Page, names: tuple[str, ...], reads: frozenset[Any], size: int) -> None:
@@ -861,7 +884,7 @@ class BuildCache:
             self.templates.flush()
         self.sizes = {path: size for path, size in self.sizes.items() if path in made}
         try:
-            known = {} if self.reset else self.page_store.known()
+            known = [] if self.reset else self.page_store.paths()
             gone = [path for path in known if path not in made and path not in self.records]
             self.page_store.save(self.site_key, self.states, self.records, gone, self.reset)
         except sqlite3.Error as exc:

@@ -25,10 +25,10 @@ from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
 from sitegen.build.search import INDEX_DIR, SearchText, remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
 from sitegen.config import BASE_URL_WARNING, Config
-from sitegen.content import CHANNEL_FILE, POSTS_DIR
-from sitegen.files import UnsafePathError, safe_relative
+from sitegen.content import MEDIA_DIR, POSTS_DIR
+from sitegen.files import UnsafePathError, check_relative
 from sitegen.progress import ProgressSink, Steps
-from sitegen.sizes import Tally, folder_tally, size_warnings
+from sitegen.sizes import Tally, folder_size, folder_tally, size_warnings
 
 
 def check_media(source: ChannelSource, report: BuildReport) -> None:
@@ -43,7 +43,7 @@ def check_media(source: ChannelSource, report: BuildReport) -> None:
             if not path:
                 continue
             try:
-                safe_relative(source.dir, path)
+                check_relative(path)
             except UnsafePathError as exc:
                 raise BuildError(f"{source.dir}/posts/{number}.md: media {what}: {exc}") from None
             if path not in source.media_files:
@@ -141,18 +141,37 @@ def copy_assets(sources: list[ChannelSource], writer: OutputWriter) -> int:
     return count
 
 
-def content_tally(cache: BuildCache, sources: list[ChannelSource], writer: OutputWriter) -> Tally:
-    """The bytes and files of the content the build read: post files, channel headers, media."""
+def content_tally(
+    cfg: Config, cache: BuildCache, sources: list[ChannelSource], writer: OutputWriter
+) -> Tally:
+    """The bytes and files of content/: the post files and media the build read (their sizes
+    known), and whatever else lies there (walked: few files)."""
     size = files = 0
+    known: dict[str, set[str]] = {}
     for source in sources:
         stats = cache.file_stats.get(os.path.join(source.dir, POSTS_DIR), {})
         size += sum(stat[0] for stat in stats.values())
         name = source.channel.username
         size += sum(writer.sizes.get(f"{name}/{relative}", 0) for relative in source.media_files)
         files += len(stats) + len(source.media_files)
-        with contextlib.suppress(OSError):
-            size += os.stat(source.dir / CHANNEL_FILE).st_size
-            files += 1
+        known[os.fspath(source.dir)] = {POSTS_DIR, MEDIA_DIR}
+    folders = [os.fspath(cfg.content_dir)]
+    while folders:
+        folder = folders.pop()
+        skip = known.get(folder, set())
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name in skip:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.path in known or folder == os.fspath(cfg.content_dir):
+                        folders.append(entry.path)  # a channel folder, or the content folder's
+                    else:
+                        more = folder_size(Path(entry.path))
+                        size, files = size + more[0], files + more[1]
+                elif entry.is_file(follow_symlinks=False):
+                    size += entry.stat(follow_symlinks=False).st_size
+                    files += 1
     return size, files
 
 
@@ -240,7 +259,7 @@ def build_changed(
         size_warnings(
             cfg.content_dir,
             cfg.output_dir,
-            content=content_tally(cache, sources, writer),
+            content=content_tally(cfg, cache, sources, writer),
             output=output_tally(cfg, cache, writer),
         )
     )
