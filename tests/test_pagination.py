@@ -87,3 +87,49 @@ def test_the_home_ends_where_a_numbered_page_starts() -> None:
             start = home_start(total, per_page)
             assert start % per_page == 0 and 0 <= start <= total
             assert min(total, per_page) <= total - start < 2 * per_page or total == 0
+
+
+def list_posts(out: Path, path: str) -> tuple[list[int], dict[str, str]]:
+    """The post ids a list page (a tag's) links to, in order, and its pagination links by rel."""
+    tree = LexborHTMLParser((out / path).read_text(encoding="utf-8"))
+    ids = [int(a.attributes["href"].split("/")[-2]) for a in tree.css("ul.post-list > li > a")]
+    links = {}
+    for link in tree.css(".pagination a[rel]"):
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), link.attributes["href"]))
+        links[link.attributes["rel"]] = target
+    return ids, links
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(total=st.integers(1, 14), tag_page=st.integers(1, 5))
+def test_a_hashtag_with_many_posts_is_paged_and_walking_older_shows_each_once(
+    total: int, tag_page: int
+) -> None:
+    import sitegen.build.pages as pages
+
+    saved, pages.TAG_PAGE = pages.TAG_PAGE, tag_page
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            folder = root / "content" / "chan"
+            write_channel(folder, Channel(username="chan", title="Chan"))
+            for i in range(total):  # every other post has the tag
+                text = f"post {i} #news" if i % 2 == 0 else f"post {i}"
+                write_post(folder, Post(id=i + 1, channel="chan", date=START + timedelta(hours=i), text=text))
+            build_site(Config(root=root, search=False))
+            out = root / "output"
+            tagged = [i + 1 for i in reversed(range(total)) if i % 2 == 0]
+            shown = []
+            path: str | None = "chan/tags/news/index.html"
+            while path is not None:
+                ids, links = list_posts(out, path)
+                assert ids, f"{path} shows no post"
+                shown += ids
+                path = links.get("next")
+            assert shown == tagged
+            numbered = sorted((out / "chan/tags/news/page").glob("*/index.html")) if len(tagged) > 1 else []
+            assert (len(tagged) > tag_page) == bool(numbered)
+            page = (out / "chan/tags/news/index.html").read_text(encoding="utf-8")
+            assert f"{len(tagged)} post" in page  # the count is the tag's, not the page's
+    finally:
+        pages.TAG_PAGE = saved

@@ -24,6 +24,7 @@ from sitegen.model import Channel, Media, Post
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 TITLE_LENGTH = 90
+TAG_PAGE = 100  # posts on a hashtag's page (a list: titles and excerpts)
 SUMMARY_LENGTH = 220
 
 # Titles for posts without text, by the kind of their first media item.
@@ -530,41 +531,63 @@ def home_start(total: int, per_page: int) -> int:
     return start - per_page if total - start < per_page else start
 
 
-def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
-    """The channel's home (newest posts) and its numbered pages, numbered from the oldest.
+def paginate(views: list[PostView], per_page: int) -> list[dict[str, Any]]:
+    """The pages of a list of posts (oldest first): its home first (the newest posts, page_number
+    None), then its numbered pages, numbered from the oldest: each page's posts (newest first),
+    number, count and neighbours.
 
     Page n holds posts n*per_page-per_page .. n*per_page-1 in oldest-first order, so a full page
     never changes when new posts arrive: links stay stable and rebuilds rewrite little. The home
     shows the newest posts down to the start of a numbered page (:func:`home_start`).
     """
-    posts = section.posts
-    total = len(posts)
+    total = len(views)
     count = page_count(total, per_page)
-    pages = []
     first_on_home = home_start(total, per_page)
-    newest = list(reversed(posts[first_on_home:]))
-    older_page = first_on_home // per_page or None
-    home = {
-        "section": section,
-        "posts": newest,
-        "page_number": None,
-        "older_page": older_page,
-        "newer_page": None,
-    }
-    pages.append(Page(f"{section.name}/index.html", "channel.html", home))
-    if site_home:
-        pages.append(Page("index.html", "channel.html", dict(home, is_site_home=True)))
-    for number in range(1, count + 1):
-        chunk = list(reversed(posts[(number - 1) * per_page : number * per_page]))
-        context = {
-            "section": section,
-            "posts": chunk,
-            "page_number": number,
-            "page_count": count,
-            "older_page": number - 1 if number > 1 else None,
-            "newer_page": number + 1 if number < count else None,
+    pages = [
+        {
+            "posts": list(reversed(views[first_on_home:])),
+            "page_number": None,
+            "older_page": first_on_home // per_page or None,
+            "newer_page": None,
         }
-        pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context))
+    ]
+    for number in range(1, count + 1):
+        pages.append(
+            {
+                "posts": list(reversed(views[(number - 1) * per_page : number * per_page])),
+                "page_number": number,
+                "page_count": count,
+                "older_page": number - 1 if number > 1 else None,
+                "newer_page": number + 1 if number < count else None,
+            }
+        )
+    return pages
+
+
+def channel_pages(section: Section, per_page: int, site_home: bool) -> list[Page]:
+    """The channel's home (newest posts) and its numbered pages (see :func:`paginate`)."""
+    pages = []
+    for context in paginate(section.posts, per_page):
+        context = {"section": section, **context}
+        number = context["page_number"]
+        if number is None:
+            pages.append(Page(f"{section.name}/index.html", "channel.html", context))
+            if site_home:
+                pages.append(Page("index.html", "channel.html", dict(context, is_site_home=True)))
+        else:
+            pages.append(Page(f"{section.name}/page/{number}/index.html", "channel.html", context))
+    return pages
+
+
+def tag_pages(section: Section, tag: str, views: list[PostView]) -> list[Page]:
+    """A hashtag's pages: the newest posts with it, then numbered pages of :data:`TAG_PAGE` posts."""
+    pages = []
+    contexts = paginate(views, TAG_PAGE)
+    for context in contexts if len(views) > TAG_PAGE else contexts[:1]:  # all on one: no page/1/
+        number = context["page_number"]
+        folder = f"{section.name}/tags/{tag}/" + (f"page/{number}/" if number else "")
+        context = {"section": section, "tag": tag, "count": len(views), **context}
+        pages.append(Page(f"{folder}index.html", "tag.html", context))
     return pages
 
 
@@ -573,9 +596,8 @@ def section_pages(section: Section, per_page: int, site_home: bool) -> list[Page
     pages = channel_pages(section, per_page, site_home)
     pages += [Page(v.path, "post.html", {"section": section, "view": v}, True) for v in section.posts]
     pages.append(Page(f"{section.name}/tags/index.html", "tags.html", {"section": section}))
-    for tag, views in section.tags.items():
-        context = {"section": section, "tag": tag, "posts": list(reversed(views))}
-        pages.append(Page(f"{section.name}/tags/{tag}/index.html", "tag.html", context))
+    for tag, views in dict.items(section.tags):
+        pages += tag_pages(section, tag, views)
     pages.append(Page(f"{section.name}/archive/index.html", "archive.html", {"section": section}))
     months = list(dict.keys(section.months))
     for i, (year, month) in enumerate(months):
@@ -671,6 +693,9 @@ def _plain(value: Any) -> Any:
     if kind is Section:
         return ("channel", value.channel.username)
     if kind in (list, tuple):
+        if value and type(value[0]) is PostView:  # a page's posts: the common case, made quick
+            if all(type(item) is PostView for item in value):
+                return [("post", item.channel, item.id) for item in value]
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return [(key, _plain(item)) for key, item in dict.items(value)]
