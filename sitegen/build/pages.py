@@ -693,9 +693,8 @@ def _plain(value: Any) -> Any:
     if kind is Section:
         return ("channel", value.channel.username)
     if kind in (list, tuple):
-        if value and type(value[0]) is PostView:  # a page's posts: the common case, made quick
-            if all(type(item) is PostView for item in value):
-                return [("post", item.channel, item.id) for item in value]
+        if value and all(type(item) is PostView for item in value):  # a page's posts: made quick
+            return [("post", item.channel, item.id) for item in value]
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return [(key, _plain(item)) for key, item in dict.items(value)]
