@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sitegen.build.excerpt import visible_text
+from sitegen.build.excerpt import shorten, visible_text
 from sitegen.build.load import ChannelSource
 from sitegen.build.markdown import markdown_to_html, tags_in_html
 from sitegen.model import Channel, Media, Post
@@ -337,10 +337,8 @@ def plain_text(fragment: str) -> str:
 
 
 def _shorten(line: str, length: int = TITLE_LENGTH) -> str:
-    """``line`` cut to ``length`` with "…", at the last space when one is near (words stay whole)."""
-    cut = line[: length - 1]
-    space = cut.rfind(" ", length - 30)
-    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+    """``line`` in ``length`` characters: whole sentences, else cut between words with "…"."""
+    return shorten(line, length)
 
 
 def post_title(post: Post, body_text: str) -> str:
