@@ -72,11 +72,20 @@ def test_a_first_sentence_that_fits_is_the_title_of_a_real_post() -> None:
 
 
 def test_an_excerpt_ends_at_the_last_sentence_that_fits() -> None:
-    """topwar_official/70996: two sentences fill more than half of an excerpt; the third does not fit."""
+    """topwar_official/70996: two sentences fill over two thirds of an excerpt; the third does not fit."""
     post = real_post("any2feed_topwar_official_ru_full.html", 70996)
     _, summary, _ = post_texts(post, markdown_to_html(post.text, post.channel))
     assert summary.endswith("пока не соответствует действительности. Музыканты уже близко, но не настолько.")
-    assert SUMMARY_LENGTH / 2 <= len(summary) <= SUMMARY_LENGTH
+    assert SUMMARY_LENGTH * 2 / 3 <= len(summary) <= SUMMARY_LENGTH
+
+
+def test_an_excerpt_goes_on_past_a_first_sentence_that_fills_less_than_two_thirds() -> None:
+    """sudpress53/6528: its first sentence (135 characters) is mostly the title already; the list's
+    excerpt, which goes on after the title, would be a stub if the excerpt stopped there."""
+    post = real_post("court_monitor_tme_s_sudpress53_ru_2026.html", 6528)
+    title, summary, _ = post_texts(post, markdown_to_html(post.text, post.channel))
+    assert title.endswith(" является основанием для…")
+    assert "указал ВС России. Житель Москвы взыскал долг" in summary and summary.endswith("…")
 
 
 @pytest.mark.parametrize(

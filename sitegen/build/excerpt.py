@@ -68,10 +68,11 @@ def meta_text(text: str) -> str:
     return _PLACEHOLDER_RUN.sub(" … ", text).strip()
 
 
-def shorten(text: str, length: int) -> str:
+def shorten(text: str, length: int, least: float = 0.5) -> str:
     """``text`` (one line) in at most ``length`` characters: ``text`` itself when it fits; else its
-    longest run of whole sentences that fits, when that is at least half of ``length``; else cut
-    at the last space near ``length`` (words stay whole), its trailing punctuation dropped, plus "…"."""
+    longest run of whole sentences that fits, when that fills at least the fraction ``least`` of
+    ``length``; else cut at the last space near ``length`` (words stay whole), its trailing
+    punctuation dropped, plus "…"."""
     if len(text) <= length:
         return text
     end = 0
@@ -79,7 +80,7 @@ def shorten(text: str, length: int) -> str:
         if match.end() > length:
             break
         end = match.end()
-    if end >= length / 2:
+    if end >= length * least:
         return text[:end]
     cut = text[: length - 1]
     space = cut.rfind(" ", length - 30)

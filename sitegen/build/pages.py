@@ -361,7 +361,7 @@ def post_title(post: Post, body_text: str) -> str:
 def summarize(body_text: str) -> str:
     """A one-paragraph plain-text excerpt for descriptions and list pages."""
     text = " ".join(body_text.split())
-    return text if len(text) <= SUMMARY_LENGTH else _shorten(text, SUMMARY_LENGTH)
+    return shorten(text, SUMMARY_LENGTH, least=2 / 3)  # the list's excerpt goes on after the title
 
 
 def _media_views(post: Post, channel: str, files: set[str]) -> list[MediaView]:
