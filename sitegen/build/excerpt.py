@@ -3,8 +3,9 @@
 Every surface that shows a post other than its full body (list excerpts, ``<title>``, meta and Open
 Graph tags, the feed's titles and summaries, search records) takes its text from
 :func:`visible_text`, so a ``||spoiler||`` never shows there: it becomes
-:data:`SPOILER_PLACEHOLDER`. Meta tags drop even the placeholder (:func:`meta_text`). Nothing here
-does I/O.
+:data:`SPOILER_PLACEHOLDER`. Meta tags drop even the placeholder (:func:`meta_text`). Titles and
+summaries are shortened by :func:`shorten`: whole sentences when they fit, else between words.
+Nothing here does I/O.
 """
 
 from __future__ import annotations
