@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from page_text import visible_text
+from process_kills import kill_at_thresholds
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from tdesktop_export import (
     NOT_INCLUDED,
@@ -36,7 +38,6 @@ from sitegen.files import TEMP_PREFIX
 
 REPO = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
-_BLOCKS = {"p", "blockquote", "pre", "div", "li", "ul", "ol"}
 
 
 def environment() -> dict[str, str]:
@@ -55,31 +56,6 @@ def sitegen(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
     )
-
-
-def visible(node: LexborNode | None) -> str:
-    """Text as a reader sees it, white space normalised (``<br>`` and blocks are spaces too)."""
-    parts: list[str] = []
-
-    def walk(parent: LexborNode) -> None:
-        child = parent.child
-        while child is not None:
-            if child.is_text_node:
-                parts.append(child.text_content or "")
-            elif child.tag == "br":
-                parts.append("\n")
-            elif child.tag == "input":
-                pass
-            else:
-                block = child.tag in _BLOCKS
-                parts.append("\n" if block else "")
-                walk(child)
-                parts.append("\n" if block else "")
-            child = child.next
-
-    if node is not None:
-        walk(node)
-    return " ".join("".join(parts).split())
 
 
 def export_text(item: dict) -> str:
@@ -150,14 +126,14 @@ def test_real_export_every_message_is_a_post_with_its_exact_text(real_site, name
         if item["id"] not in stored:  # an album item: its post is the album's first message
             absorbed += 1
             first = max(i for i in stored if i < item["id"])
-            text = visible(article(out, channel, first).css_first(".post-text"))
+            text = visible_text(article(out, channel, first).css_first(".post-text"))
             assert export_text(item) in text
             continue
         node = article(out, channel, item["id"])
         if item["type"] == "service":
             assert "post-service" in node.attributes["class"]
             continue
-        assert visible(node.css_first(".post-text")) == export_text(item), item["id"]
+        assert visible_text(node.css_first(".post-text")) == export_text(item), item["id"]
     assert absorbed == len(data["messages"]) - len(stored)
     assert f"{len(data['messages'])} messages -> {len(stored)} new" in runs[name].stdout
 
@@ -377,22 +353,8 @@ def test_killed_imports_leave_whole_files_and_resume_to_the_same_archive(tmp_pat
     clean.mkdir()
     assert sitegen(clean, str(export)).returncode == 0
     folder = tmp_path / "content" / "bench_channel"
-    kills = 0
-    for threshold in (300, 1500):
-        process = subprocess.Popen(
-            [*COMMAND, "import", str(export)], cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while process.poll() is None and time.monotonic() < deadline:
-            if len(content.post_ids(folder)) >= threshold:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-                break
-            time.sleep(0.005)
-        process.communicate(timeout=60)
-        for path in folder.glob("posts/*.md"):
-            content.read_post(path)  # whole, even right after a kill
+    command = [*COMMAND, "import", str(export)]
+    kills = kill_at_thresholds(command, tmp_path, environment(), folder, (300, 1500), wait=120, poll=0.005)
     assert kills == 2
     done = sitegen(tmp_path, str(export))
     assert done.returncode == 0, done.stderr

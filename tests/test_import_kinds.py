@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from page_text import visible_text
 from tdesktop_export import NOT_INCLUDED, chat, message, write_export
-from test_import import article, build, export_text, sitegen, visible
+from test_import import article, build, export_text, sitegen
 
 from sitegen import content
 from sitegen.telegram.text import html_to_markdown, plain_to_markdown
@@ -112,7 +113,7 @@ def test_every_entity_is_the_scrapers_markdown_and_shows_the_exports_text(entity
     post = content.read_post(root / "content" / "made_up" / "posts" / f"{index + 1}.md")
     assert post.text == html_to_markdown(f"Before {telegram_html} after.")
     node = article(out, "made_up", index + 1).css_first(".post-text")
-    assert visible(node) == export_text(messages[index])
+    assert visible_text(node) == export_text(messages[index])
     if selector is not None:
         assert node.css_first(selector) is not None, node.html
 
@@ -120,7 +121,7 @@ def test_every_entity_is_the_scrapers_markdown_and_shows_the_exports_text(entity
 def test_markdown_syntax_in_plain_text_stays_text(entity_site) -> None:
     _, out, _ = entity_site
     node = article(out, "made_up", 100).css_first(".post-text")
-    assert visible(node) == TRICKY
+    assert visible_text(node) == TRICKY
     assert node.css_first("em, strong, code, a, ol, h1, blockquote, .spoiler") is None
 
 
@@ -450,7 +451,7 @@ def test_service_actions_are_quiet_lines_with_their_words(kinds_site) -> None:
     for post_id, words in expected.items():
         node = article(out, "made_up", post_id)
         assert "post-service" in node.attributes["class"]
-        assert visible(node.css_first(".service-text")) == words
+        assert visible_text(node.css_first(".service-text")) == words
     stored = content.read_post(root / "content/made_up/posts/26.md")
     assert stored.service == "other" and stored.extra["action"] == "hologram_call"
     assert stored.extra["tdesktop"] == {"seconds": 3}

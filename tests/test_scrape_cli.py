@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fake_telegram import LANDING_CHANNEL, NO_SUCH_NAME, NOT_TELEGRAM, FakeTelegram, LocalServer
+from process_kills import kill_at_thresholds
 
 from sitegen import content
 from sitegen.files import TEMP_PREFIX
@@ -135,22 +136,8 @@ def test_killed_scrapes_resume_and_leave_only_whole_files(server, tmp_path):
     fake.page_delay = 0.05
     write_config(tmp_path, fake)
     folder = tmp_path / "content" / CHANNEL
-    kills = 0
-    for threshold in (25, 90, 170, 240):
-        process = subprocess.Popen(
-            [*COMMAND, "scrape", CHANNEL], cwd=tmp_path, env=environment(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline:
-            if len(content.post_ids(folder)) >= threshold:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-                break
-            time.sleep(0.01)
-        process.communicate(timeout=30)
-        for path in folder.glob("posts/*.md"):  # even right after a kill, every post file is whole
-            content.read_post(path)
+    command = [*COMMAND, "scrape", CHANNEL]
+    kills = kill_at_thresholds(command, tmp_path, environment(), folder, (25, 90, 170, 240))
     assert kills >= 3
     fake.page_delay = 0.0
     done = sitegen(tmp_path, CHANNEL)

@@ -8,51 +8,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from page_text import visible_text
+from selectolax.lexbor import LexborHTMLParser
 
 from sitegen.build.markdown import markdown_to_html
 from sitegen.telegram.text import html_to_markdown
 
-_BLOCKS = {"p", "blockquote", "pre", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "hr"}
-
-
-def _visible(node: LexborNode | None, emoji: bool) -> str:
-    """Text as a reader sees it: ``<br>`` and blocks break lines; emoji images are their character."""
-    parts: list[str] = []
-
-    def walk(parent: LexborNode) -> None:
-        child = parent.child
-        while child is not None:
-            if child.is_text_node:
-                parts.append(child.text_content or "")
-            elif child.is_element_node:
-                classes = (child.attributes.get("class") or "").split()
-                if child.tag == "br":
-                    parts.append("\n")
-                elif emoji and child.tag == "i" and "emoji" in classes:
-                    b = child.css_first("b")
-                    parts.append((b or child).text(deep=True))
-                elif child.tag in _BLOCKS:
-                    parts.append("\n")
-                    walk(child)
-                    parts.append("\n")
-                else:
-                    walk(child)
-            child = child.next
-
-    if node is not None:
-        walk(node)
-    return " ".join("".join(parts).split())
-
 
 def original_text(fragment: str) -> str:
     """The visible text of a Telegram text fragment, whitespace normalised."""
-    return _visible(LexborHTMLParser(f"<div>{fragment}</div>").body, emoji=True)
+    return visible_text(LexborHTMLParser(f"<div>{fragment}</div>").body, emoji_images=True)
 
 
 def rendered_text(markdown: str) -> str:
     """The visible text of the build's HTML for ``markdown``, whitespace normalised."""
-    return _visible(LexborHTMLParser(markdown_to_html(markdown)).body, emoji=False)
+    return visible_text(LexborHTMLParser(markdown_to_html(markdown)).body)
 
 
 def render(fragment: str) -> str:

@@ -3,8 +3,9 @@
 Every surface that shows a post other than its full body (list excerpts, ``<title>``, meta and Open
 Graph tags, the feed's titles and summaries, search records) takes its text from
 :func:`visible_text`, so a ``||spoiler||`` never shows there: it becomes
-:data:`SPOILER_PLACEHOLDER`. Meta tags drop even the placeholder (:func:`meta_text`). Nothing here
-does I/O.
+:data:`SPOILER_PLACEHOLDER`. Meta tags drop even the placeholder (:func:`meta_text`). Titles and
+summaries are shortened by :func:`shorten`: whole sentences when they fit, else between words.
+Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ _SPOILER_OPENERS = ('<label class="spoiler"', '<span class="spoiler-in-link"')
 _EDGE = re.compile(r"<(/?)(?:label|span)\b[^>]*>")
 _TAG = re.compile(r"<[^>]+>")
 _PLACEHOLDER_RUN = re.compile(rf"\s*{SPOILER_PLACEHOLDER}(?:\s*{SPOILER_PLACEHOLDER})*\s*")
+# Where a sentence may end: ".", "!", "?" or "…" (closing quotes and brackets may follow), then a
+# space and a capital letter, a digit or an opening quote. The word before a "." must have three
+# characters or more, so "В.М. Лебедева", "ч. 1" and "Mr. Smith" are not sentence ends.
+_SENTENCE_END = re.compile(r"(?:(?<=\w\w\w)\.|[!?…])[»”’\"')\]]*(?=\s+[«“„\"(]?[^\W_a-zа-яё])")
+# What a cut must not end with before its "…".
+_TRAILING = " \t\n.,;:!?…-–—«“„\"'(["
 
 
 def hide_spoilers(fragment: str, placeholder: str = SPOILER_PLACEHOLDER) -> str:
@@ -60,3 +67,23 @@ def meta_text(text: str) -> str:
     if SPOILER_PLACEHOLDER not in text:
         return text
     return _PLACEHOLDER_RUN.sub(" … ", text).strip()
+
+
+def shorten(text: str, length: int, least: float = 0.5) -> str:
+    """``text`` (one line) in at most ``length`` characters: ``text`` itself when it fits; else its
+    longest run of whole sentences that fits, when that fills at least the fraction ``least`` of
+    ``length``; else cut at the last space near ``length`` (words stay whole), its trailing
+    punctuation dropped, plus "…"."""
+    if len(text) <= length:
+        return text
+    end = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.end() > length:
+            break
+        end = match.end()
+    if end >= length * least:
+        return text[:end]
+    cut = text[: length - 1]
+    space = cut.rfind(" ", length - 30)
+    head = (cut[:space] if space > 0 else cut).rstrip(_TRAILING)
+    return (head or cut) + "…"

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sitegen.build.excerpt import visible_text
+from sitegen.build.excerpt import shorten, visible_text
 from sitegen.build.load import ChannelSource
 from sitegen.build.markdown import markdown_to_html, tags_in_html
 from sitegen.model import Channel, Media, Post
@@ -418,10 +418,8 @@ def plain_text(fragment: str) -> str:
 
 
 def _shorten(line: str, length: int = TITLE_LENGTH) -> str:
-    """``line`` cut to ``length`` with "…", at the last space when one is near (words stay whole)."""
-    cut = line[: length - 1]
-    space = cut.rfind(" ", length - 30)
-    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+    """``line`` in ``length`` characters: whole sentences, else cut between words with "…"."""
+    return shorten(line, length)
 
 
 def post_title(post: Post, body_text: str) -> str:
@@ -444,7 +442,7 @@ def post_title(post: Post, body_text: str) -> str:
 def summarize(body_text: str) -> str:
     """A one-paragraph plain-text excerpt for descriptions and list pages."""
     text = " ".join(body_text.split())
-    return text if len(text) <= SUMMARY_LENGTH else _shorten(text, SUMMARY_LENGTH)
+    return shorten(text, SUMMARY_LENGTH, least=2 / 3)  # the list's excerpt goes on after the title
 
 
 def _media_views(media: tuple[Media, ...], channel: str, files: set[str]) -> list[MediaView]:
