@@ -584,7 +584,9 @@ def tag_pages(section: Section, tag: str, views: list[PostView]) -> list[Page]:
     for context in contexts if len(views) > TAG_PAGE else contexts[:1]:  # all on one: no page/1/
         number = context["page_number"]
         folder = f"{section.name}/tags/{tag}/" + (f"page/{number}/" if number else "")
-        context = {"section": section, "tag": tag, "count": len(views), **context}
+        context = {"section": section, "tag": tag, **context}
+        if number is None:  # the total on the tag's first page only: older pages stay as they are
+            context["count"] = len(views)
         pages.append(Page(f"{folder}index.html", "tag.html", context))
     return pages
 
