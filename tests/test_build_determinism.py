@@ -246,7 +246,7 @@ SNIPPETS = (
     "{% if section is defined %}{{ section.avatar_href }}|{{ section.channel.title }}{% endif %}",
     "{% if view is defined %}{{ view.older.older.title if view.older and view.older.older }}{% endif %}",
     "{% if view is defined %}{{ view.newer.summary if view.newer }}|{% set r = view.post.reply_to %}"
-    "{% if r %}{% set t = archive.post(r.channel, r.id) %}{{ t.title if t }}{% endif %}{% endif %}",
+    "{% if r %}{% set target = archive.post(r.channel, r.id) %}{{ target.title if target }}{% endif %}{% endif %}",
     # a link to a post that edits add and delete: resolved at render time (archive.py)
     "{% if view is defined %}"
     "{{ archive.href('https://t.me/' ~ view.post.channel ~ '/' ~ (view.post.id + 1)) }}"

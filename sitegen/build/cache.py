@@ -504,7 +504,7 @@ class BuildCache:
         self.index_file = self.folder / f"index-{name}.pickle"
         self.state_file = self.folder / f"state-{name}.pickle"
         self.stats_file = self.folder / f"files-{name}.pickle"
-        self.file_stats: dict[str, dict[str, tuple[int, int, int, int, str]]] = self._load(
+        self.file_stats: dict[str, dict[str, tuple[tuple[int, int, int, int], str]]] = self._load(
             self.stats_file, {}
         )
         self.stats_changed = False
@@ -574,13 +574,12 @@ class BuildCache:
         store = self.posts
         entries: list[PostEntry] = []
         work = []
-        for path, key in keys:
-            name = os.path.basename(path)
+        for name, key in keys:
             old = known.get(name)
             if old is not None and old[0] == key:
                 entries.append(PostEntry(name, key, old[1], old[2], old[3], None, store, folder, channel))
             else:
-                work.append((path, channel, self.version))
+                work.append((os.path.join(folder, name), channel, self.version))
         if work:
             _warm_up()
             self.progress.begin(f"Parsing posts of @{channel}", len(work))
@@ -604,7 +603,7 @@ class BuildCache:
         return entries
 
     def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
-        """Each post file of a channel with its cache key (a hash of its bytes).
+        """Each post file of a channel (its name) with its cache key (a hash of its bytes).
 
         A file whose size, mtime, ctime and inode are those of the last build keeps its key
         without being read: an edit, even one that puts the old mtime back, changes the ctime; a
@@ -615,25 +614,26 @@ class BuildCache:
             return []
         folder = str(posts_dir)
         known = self.file_stats.get(folder, {})
-        seen: dict[str, tuple[int, int, int, int, str]] = {}
+        seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         keys = []
-        entries = sorted((e.name, e) for e in os.scandir(folder) if e.name.endswith(".md") and e.is_file())
-        for name, entry in entries:
-            path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
+        with os.scandir(folder) as found:
+            entries = {e.name: e for e in found if e.name.endswith(".md") and e.is_file()}
+        for name in sorted(entries):
             try:
-                st = entry.stat()
+                st = entries[name].stat()
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
                 old = known.get(name)
-                if old is not None and old[:4] == stamp:
-                    key = old[4]
+                if old is not None and old[0] == stamp:
+                    key = old[1]
                 else:
+                    path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
                     key = post_key(self.version, channel_dir.name, name, read_bytes(path))
                     self.stats_changed = True
                     self.hashed.append((folder, name))
             except OSError as exc:
-                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
-            seen[name] = (*stamp, key)
-            keys.append((path, key))
+                raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
+            seen[name] = (stamp, key)
+            keys.append((name, key))
         if len(seen) != len(known):
             self.stats_changed = True
         self.file_stats[folder] = seen
@@ -651,7 +651,7 @@ class BuildCache:
         stats = dict(self.file_stats)
         for folder, name in self.hashed:  # only a file read this build can be that new
             stat = stats.get(folder, {}).get(name)
-            if stat is not None and (stat[1] >= recent or stat[2] >= recent):
+            if stat is not None and (stat[0][1] >= recent or stat[0][2] >= recent):
                 if stats[folder] is self.file_stats[folder]:
                     stats[folder] = dict(stats[folder])
                 del stats[folder][name]

@@ -222,21 +222,34 @@ class Grouped(dict):  # type: ignore[type-arg]
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(slots=True)  # slots: 100,000 posts and pages fit in less memory
+@dataclass(slots=True, eq=False)  # slots: 100,000 posts and pages fit in less memory
 class MediaView:
-    """A media item as a page shows it: the local href when the file is archived."""
+    """A media item as a page shows it: the local href when the file is archived.
 
-    item: Media
+    The item itself (sizes, duration, title...) is the post's: read from its detail on use."""
+
+    view: PostView
+    index: int  # the item's place in the post's media
+    kind: str
     href: str | None  # path from the site root, when the file is in the archive
     thumb_href: str | None
     state: str  # "local", "remote" (never archived) or "missing" (listed, but not on disk)
 
+    @property
+    def item(self) -> Media:
+        """The media item as the post file describes it."""
+        return self.view.post.media[self.index]
 
-# What every build needs of every post, kept compactly in the build cache (see cache.PostIndex):
-# (id, POSIX time, UTC offset in seconds, tags, service kind, media, link preview image, reply
-# thumbnail). Everything else (the Post itself, its HTML, title, summary) is its *detail*, loaded
-# only for the posts of the pages a build renders.
-PostHead = tuple[int, float, int, tuple[str, ...], str | None, tuple[Media, ...], str | None, str | None]
+    def __repr__(self) -> str:
+        return f"<media {self.index} of {self.view!r}>"
+
+
+# What every build needs of every post, kept compactly in the build cache's index: (id, POSIX time,
+# UTC offset in seconds, tags, service kind, media as (kind, file, thumbnail), link preview image,
+# reply thumbnail). Everything else (the Post itself, its HTML, title, summary) is its *detail*,
+# loaded only for the posts of the pages a build renders.
+HeadMedia = tuple[str, str | None, str | None]
+PostHead = tuple[int, float, int, tuple[str, ...], str | None, tuple[HeadMedia, ...], str | None, str | None]
 # (the post, its HTML, title, summary, title key): see :func:`post_detail`.
 PostDetail = tuple[Post, str, str, str, str | None]
 
@@ -252,7 +265,7 @@ def post_head(post: Post, tags: list[str]) -> PostHead:
         int(offset.total_seconds()) if offset is not None else 0,
         tuple(tags),
         post.service,
-        tuple(post.media),
+        tuple((item.kind, item.file, item.thumb) for item in post.media),
         preview,
         reply_thumb,
     )
@@ -354,7 +367,7 @@ class PostView:
         remote = [
             m
             for m in self.media
-            if m.state != "local" and not m.thumb_href and m.item.kind not in ("document", "audio", "voice")
+            if m.state != "local" and not m.thumb_href and m.kind not in ("document", "audio", "voice")
         ]
         shown = [m for m in self.media if m not in remote] if len(remote) > 1 else self.media
         return shown, remote
@@ -363,7 +376,7 @@ class PostView:
     def first_image(self) -> str | None:
         """The first archived photo (or video thumbnail), for cards and Open Graph."""
         for view in self.media:
-            if view.item.kind == "photo" and view.href:
+            if view.kind == "photo" and view.href:
                 return view.href
             if view.thumb_href:
                 return view.thumb_href
@@ -445,13 +458,14 @@ def summarize(body_text: str) -> str:
     return shorten(text, SUMMARY_LENGTH, least=2 / 3)  # the list's excerpt goes on after the title
 
 
-def _media_views(media: tuple[Media, ...], channel: str, files: set[str]) -> list[MediaView]:
+def _media_views(view: PostView, media: tuple[HeadMedia, ...], files: set[str]) -> list[MediaView]:
     views = []
-    for item in media:
-        href = f"{channel}/{item.file}" if item.file and item.file in files else None
-        thumb = f"{channel}/{item.thumb}" if item.thumb and item.thumb in files else None
-        state = "local" if href else ("missing" if item.file else "remote")
-        views.append(MediaView(item, href, thumb, state))
+    channel = view.channel
+    for index, (kind, file, thumb) in enumerate(media):
+        href = f"{channel}/{file}" if file and file in files else None
+        thumb_href = f"{channel}/{thumb}" if thumb and thumb in files else None
+        state = "local" if href else ("missing" if file else "remote")
+        views.append(MediaView(view, index, kind, href, thumb_href, state))
     return views
 
 
@@ -467,20 +481,23 @@ def make_post_view(
     """A post's view from its head: local date and media (``files``: the channel's media files);
     its detail as given, or loaded on first use by ``load``."""
     number, stamp, _, tags, service, media, preview, reply_thumb = head
-    return PostView(
+    view = PostView(
         id=number,
         channel=channel,
         tags=tags,
         path=f"{channel}/{number}/index.html",
         local_date=datetime.fromtimestamp(stamp, tz),
         service=service,
-        media=_media_views(media, channel, files) if media else [],
+        media=[],
         preview_image=f"{channel}/{preview}" if preview and preview in files else None,
         reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in files else None,
         digest=digest,
         detail=detail,
         load=load,
     )
+    if media:
+        view.media = _media_views(view, media, files)
+    return view
 
 
 def view_of_post(post: Post, source: ChannelSource, tz: ZoneInfo) -> PostView:

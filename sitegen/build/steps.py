@@ -37,7 +37,7 @@ def check_media(source: ChannelSource, report: BuildReport) -> None:
         number, _, _, _, _, media, preview, reply_thumb = entry.head
         if not (media or preview or reply_thumb):
             continue
-        paths = [(m.file, "file") for m in media] + [(m.thumb, "thumb") for m in media]
+        paths = [(file, "file") for _, file, _ in media] + [(thumb, "thumb") for _, _, thumb in media]
         paths += [(preview, "link preview image"), (reply_thumb, "reply thumbnail")]
         for path, what in paths:
             if not path:
@@ -150,7 +150,7 @@ def content_tally(
     known: dict[str, set[str]] = {}
     for source in sources:
         stats = cache.file_stats.get(os.path.join(source.dir, POSTS_DIR), {})
-        size += sum(stat[0] for stat in stats.values())
+        size += sum(stat[0][0] for stat in stats.values())
         name = source.channel.username
         size += sum(writer.sizes.get(f"{name}/{relative}", 0) for relative in source.media_files)
         files += len(stats) + len(source.media_files)
