@@ -617,10 +617,11 @@ class BuildCache:
         seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         keys = []
         with os.scandir(folder) as found:
-            entries = {e.name: e for e in found if e.name.endswith(".md") and e.is_file()}
-        for name in sorted(entries):
+            names = sorted(e.name for e in found if e.name.endswith(".md") and e.is_file())
+        stat, fd = os.stat, os.open(folder, os.O_RDONLY)  # stat by name in the folder: no path to build
+        for name in names:
             try:
-                st = entries[name].stat()
+                st = stat(name, dir_fd=fd)
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
                 old = known.get(name)
                 if old is not None and old[0] == stamp:
@@ -631,9 +632,11 @@ class BuildCache:
                     self.stats_changed = True
                     self.hashed.append((folder, name))
             except OSError as exc:
+                os.close(fd)
                 raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
             seen[name] = (stamp, key)
             keys.append((name, key))
+        os.close(fd)
         if len(seen) != len(known):
             self.stats_changed = True
         self.file_stats[folder] = seen
