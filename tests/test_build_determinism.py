@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sitegen.build import build_site
-from sitegen.build.cache import CACHE_DIR, PARALLEL_MIN
+from sitegen.build.cache import CACHE_DIR, PARALLEL_MIN, PostStore
 from sitegen.build.pages import Page
 from sitegen.build.render import Renderer
 from sitegen.config import Config
@@ -218,6 +218,63 @@ def test_a_new_post_renders_only_the_pages_that_show_it(tmp_path: Path, monkeypa
     assert len(rendered) < 12, rendered
 
 
+def test_a_new_post_loads_only_the_posts_its_changed_pages_show(tmp_path: Path, monkeypatch) -> None:
+    """Issue 16: the build reads every post's compact head, and the full post (text, HTML) only for
+    the posts of the pages it renders again, not every cached post."""
+    make_site(tmp_path, range(1, 241))
+    build(tmp_path, jobs=1)
+    loaded: set[str] = set()
+    real = PostStore.detail
+
+    def spy(self: PostStore, key: str, *args: object) -> object:
+        loaded.add(key)
+        return real(self, key, *args)
+
+    monkeypatch.setattr(PostStore, "detail", spy)
+    add_post(tmp_path, make_post(241))
+    assert build(tmp_path, jobs=1) > 0
+    # the channel's home (up to 39 posts) and its newest page, the new post's month, the first page
+    # of its tag (up to 100 posts), its neighbour: not the 240 others
+    assert 0 < len(loaded) <= 120, len(loaded)
+
+
+def test_a_broken_page_store_costs_a_full_build_not_an_error(tmp_path: Path) -> None:
+    site, cold = tmp_path / "site", tmp_path / "cold"
+    make_site(site, range(1, 30))
+    build(site, jobs=1)
+    (store,) = (site / CACHE_DIR).glob("pages-*.sqlite")
+    store.write_bytes(b"not a database" * 100)
+    add_post(site, make_post(30))
+    build(site, jobs=1)
+    assert build(site, jobs=1) == 0
+    shutil.copytree(site / "content", cold / "content")
+    build(cold, jobs=1)
+    assert tree(site / "output") == tree(cold / "output")
+
+
+def test_a_post_store_that_no_longer_matches_its_index_is_read_from_the_files(tmp_path: Path) -> None:
+    """A frame is taken for a post only when it names the post's key: a store swapped or
+    garbled under the index (a killed build, a copied cache) costs parsing, never wrong pages."""
+    site, cold = tmp_path / "site", tmp_path / "cold"
+    make_site(site, range(1, 30))
+    build(site, jobs=1)
+    (store,) = (site / CACHE_DIR).glob("posts-*.frames")
+    data = bytearray(store.read_bytes())
+    for i in range(200, len(data), 7):  # the header stays, every frame is garbled
+        data[i] ^= 0x5A
+    store.write_bytes(bytes(data))
+    add_post(site, make_post(30))
+    (site / "templates").mkdir()  # and a change every page shows: every post is read again
+    (site / "templates" / "post.html").write_text(
+        '{% extends "!default/post.html" %}{% block footer %}<p>v2</p>{% endblock %}', encoding="utf-8"
+    )
+    build(site, jobs=1)
+    shutil.copytree(site / "content", cold / "content")
+    shutil.copytree(site / "templates", cold / "templates")
+    build(cold, jobs=1)
+    assert tree(site / "output") == tree(cold / "output")
+
+
 # --- Property: incremental == cold for any templates and any sequence of edits -----------------
 #
 # Hypothesis writes template overrides that read arbitrary context (the channel and its posts,
@@ -246,7 +303,8 @@ SNIPPETS = (
     "{% if section is defined %}{{ section.avatar_href }}|{{ section.channel.title }}{% endif %}",
     "{% if view is defined %}{{ view.older.older.title if view.older and view.older.older }}{% endif %}",
     "{% if view is defined %}{{ view.newer.summary if view.newer }}|{% set r = view.post.reply_to %}"
-    "{% if r %}{% set target = archive.post(r.channel, r.id) %}{{ target.title if target }}{% endif %}{% endif %}",
+    "{% if r %}{% set target = archive.post(r.channel, r.id) %}{{ target.title if target }}{% endif %}"
+    "{% endif %}",
     # a link to a post that edits add and delete: resolved at render time (archive.py)
     "{% if view is defined %}"
     "{{ archive.href('https://t.me/' ~ view.post.channel ~ '/' ~ (view.post.id + 1)) }}"
