@@ -104,7 +104,7 @@ def timed(command: list[str], cwd: Path, source: Path = REPO) -> tuple[float, fl
 
 def sitegen(work: Path, content: Path, output: Path, search: bool) -> list[str]:
     """The sitegen build command line (run with this Python)."""
-    command = [sys.executable, "-c", "from sitegen.cli import main; main()", "build"]
+    command = [sys.executable, "-c", "from sitegen.cli import run; run()", "build"]  # as `sitegen` runs
     command += ["--content", str(content), "--output", str(output)]
     return command + ([] if search else ["--no-search"])
 

@@ -6,6 +6,7 @@ Nothing here knows how to scrape or build; it only wires options to the stages.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -367,5 +368,24 @@ def main() -> None:
         sys.exit(1)
 
 
+def run() -> None:
+    """The ``sitegen`` command: :func:`main`, then the process ends at once.
+
+    A large build leaves millions of objects that the interpreter would otherwise free one by one
+    on the way out (a third of a second at 100,000 posts). Every file is closed by then; the two
+    streams are flushed here. An unexpected exception still ends with its traceback, as usual.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            click.echo(exc.code, err=True)
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -20,7 +20,7 @@ from tests.cli_run import run
 from tests.test_build import make_channel
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sitegen"
-COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
+COMMAND = [sys.executable, "-c", "from sitegen.cli import run; run()"]  # as the `sitegen` command
 EXPORT = Path(__file__).resolve().parent / "data" / "tdesktop" / "tg2md_private_channel.json"  # a real one
 A_FILE = "a-file.txt"  # made in every test folder: a file where a folder is expected
 

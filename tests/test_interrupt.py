@@ -24,7 +24,7 @@ import pytest
 from sitegen.files import TEMP_PREFIX
 
 REPO = Path(__file__).resolve().parents[1]
-COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
+COMMAND = [sys.executable, "-c", "from sitegen.cli import run; run()"]  # as the `sitegen` command
 POSTS = 300
 # A site's own template that costs real rendering time, so the SIGINT lands while pages render.
 SLOW_POST = (

@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from sitegen.build import build_site
 from sitegen.build.markdown import markdown_to_html
-from sitegen.build.pages import SUMMARY_LENGTH, TITLE_LENGTH, post_texts, post_title, summarize
+from sitegen.build.pages import SUMMARY_LENGTH, TITLE_LENGTH, post_detail, post_title, summarize
 from sitegen.config import Config
 from sitegen.content import write_channel, write_post
 from sitegen.model import Post
@@ -65,7 +65,7 @@ def test_a_cut_drops_the_punctuation_before_its_ellipsis(mark: str) -> None:
 def test_a_first_sentence_that_fits_is_the_title_of_a_real_post() -> None:
     """sudpress53/6510 on the saved t.me page: its first line is 430 characters, its first sentence 85."""
     post = real_post("court_monitor_tme_s_sudpress53_ru_2026.html", 6510)
-    title, summary, _ = post_texts(post, markdown_to_html(post.text, post.channel))
+    (_, _, title, summary, _), _ = post_detail(post, markdown_to_html(post.text, post.channel))
     assert title == "ВС России защитил право покупательницы на возмещение расходов в солидарном порядке."
     # one sentence is less than half an excerpt: the excerpt goes on, cut between words
     assert summary.startswith(title + " Жительница Москвы") and summary.endswith("соглашение…")
@@ -74,7 +74,7 @@ def test_a_first_sentence_that_fits_is_the_title_of_a_real_post() -> None:
 def test_an_excerpt_ends_at_the_last_sentence_that_fits() -> None:
     """topwar_official/70996: two sentences fill over two thirds of an excerpt; the third does not fit."""
     post = real_post("any2feed_topwar_official_ru_full.html", 70996)
-    _, summary, _ = post_texts(post, markdown_to_html(post.text, post.channel))
+    (_, _, _, summary, _), _ = post_detail(post, markdown_to_html(post.text, post.channel))
     assert summary.endswith("пока не соответствует действительности. Музыканты уже близко, но не настолько.")
     assert SUMMARY_LENGTH * 2 / 3 <= len(summary) <= SUMMARY_LENGTH
 
@@ -83,7 +83,7 @@ def test_an_excerpt_goes_on_past_a_first_sentence_that_fills_less_than_two_third
     """sudpress53/6528: its first sentence (135 characters) is mostly the title already; the list's
     excerpt, which goes on after the title, would be a stub if the excerpt stopped there."""
     post = real_post("court_monitor_tme_s_sudpress53_ru_2026.html", 6528)
-    title, summary, _ = post_texts(post, markdown_to_html(post.text, post.channel))
+    (_, _, title, summary, _), _ = post_detail(post, markdown_to_html(post.text, post.channel))
     assert title.endswith(" является основанием для…")
     assert "указал ВС России. Житель Москвы взыскал долг" in summary and summary.endswith("…")
 
