@@ -104,7 +104,8 @@ def timed(command: list[str], cwd: Path, source: Path = REPO) -> tuple[float, fl
 
 def sitegen(work: Path, content: Path, output: Path, search: bool) -> list[str]:
     """The sitegen build command line (run with this Python)."""
-    command = [sys.executable, "-c", "from sitegen.cli import run; run()", "build"]  # as `sitegen` runs
+    # as the `sitegen` command runs it (cli.run; an older sitegen has only cli.main)
+    command = [sys.executable, "-c", "import sitegen.cli as c; getattr(c, 'run', c.main)()", "build"]
     command += ["--content", str(content), "--output", str(output)]
     return command + ([] if search else ["--no-search"])
 
