@@ -697,10 +697,10 @@ class BuildCache:
         sizes = state[2]
         try:
             made = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
-            output = os.fspath(self.output)
-            for path in made:
-                size = os.stat(os.path.join(output, path)).st_size  # strings: pathlib costs more here
-                if sizes.get(path, size) != size:
+            output, stat, get = os.fspath(self.output) + os.sep, os.stat, sizes.get
+            for path in made:  # plain strings: a join or pathlib costs more than the stat here
+                size = stat(output + path).st_size
+                if get(path, size) != size:
                     return None
         except (OSError, ValueError, TypeError):
             return None
@@ -829,7 +829,7 @@ class BuildCache:
                 dirty = self.page_store.reading(self.changed)
             except sqlite3.Error:
                 last = {}
-        out = os.fspath(output)
+        out = os.fspath(output) + os.sep
         todo = []
         sizes = self.sizes
         for page in pages:
@@ -850,7 +850,7 @@ class BuildCache:
                     continue
                 size = record[1]
             try:
-                if size is None or os.stat(os.path.join(out, path)).st_size != size:
+                if size is None or os.stat(out + path).st_size != size:
                     todo.append(page)
                     continue
             except OSError:
