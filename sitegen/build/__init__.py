@@ -48,10 +48,12 @@ def build_site(
     steps.done()
     if last is not None:  # nothing changed since the last build, and its output is in place
         return dataclasses.replace(last, written=0, removed=0)
+    from sitegen.build.pages import forget_details
     from sitegen.build.steps import build_changed  # Markdown and Jinja load only from here
 
     try:
         return build_changed(cfg, cache, clean, progress, jobs or default_jobs(), fingerprint)
     finally:
+        forget_details()  # the views of this build's posts: not kept alive by the details' queue
         gc.unfreeze()  # build_changed freezes the posts it loads (see steps.make_sections)
         gc.enable()

@@ -583,6 +583,7 @@ class BuildCache:
         if work:
             _warm_up()
             self.progress.begin(f"Parsing posts of @{channel}", len(work))
+        done = 0
         for chunk in parallel_map(_parse, work, jobs):
             self.progress.advance(len(chunk))
             places: list[tuple[int, int]] = []
@@ -592,12 +593,14 @@ class BuildCache:
                 except OSError as exc:
                     self.fail(exc)
             for i, (key, head, blob) in enumerate(chunk):
-                entry = PostEntry(f"{head[0]}.md", key, head, store=store, folder=folder, channel=channel)
+                name = os.path.basename(work[done + i][0])
+                entry = PostEntry(name, key, head, store=store, folder=folder, channel=channel)
                 if places:  # in the store: loaded from there when a page needs it
                     entry.offset, entry.size = places[i]
                 else:  # no store: kept in memory
                     entry.detail = pickle.loads(blob)
                 entries.append(entry)
+            done += len(chunk)
         entries.sort(key=lambda e: e.head[0])
         self.entries[folder] = entries
         return entries

@@ -296,6 +296,12 @@ DETAILS_KEPT = 2048  # loaded post details a process keeps; pages that share pos
 _LOADED: deque[PostView] = deque()  # the views whose detail was loaded, oldest first
 
 
+def forget_details() -> None:
+    """Drop the loaded details this process keeps (a build's end: its posts are no longer needed)."""
+    while _LOADED:
+        _LOADED.popleft().detail = None
+
+
 @dataclass(slots=True, eq=False, repr=False)  # slots: 100,000 posts fit in less memory
 class PostView:
     """A post with what the pages need: its HTML, title, summary, tags, neighbours and local media.
