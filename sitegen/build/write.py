@@ -165,7 +165,16 @@ def _link(source: str, target: str) -> None:
         os.link(source, target)
 
 
+def _is_empty(folder: Path) -> bool:
+    """Whether ``folder`` is an empty folder (one entry read at most: a channel's holds 100,000)."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
+
+
 def _prune_empty(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+    while folder != stop and _is_empty(folder):
         folder.rmdir()
         folder = folder.parent
