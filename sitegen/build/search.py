@@ -23,6 +23,7 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import html
@@ -31,6 +32,7 @@ import os
 import pickle
 import shutil
 import subprocess
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -324,13 +326,20 @@ def update_search_index(
     index = output / INDEX_DIR
     tiers = update.tiers
     _drop_strangers(index, {*tiers, BUNDLES})
+    archive = [tier for tier in tiers if tier != RECENT]
+    padding = padding_key(archive, update.digests)
+    raws: dict[str, dict[str, RawIndex]] = {}
+    stamps: dict[str, dict[str, object]] = {}
     total = 0
     for tier in tiers:
         bundle = index / tier
         stamp = read_stamp(bundle)
         indexed = stamp.get("indexed")
-        made = (bundle / "pagefind.js").is_file()
-        if stamp.get("records") != update.digests[tier] or not isinstance(indexed, int) or not made:
+        fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
+        fresh = fresh and (bundle / "pagefind.js").is_file()
+        if fresh and padding != NO_PAD and tier in archive and "padded" in stamp:
+            fresh = _raw_path(folder, tier).is_file()  # else its own index is lost: made again
+        if not fresh:
             staged = ordered_copy(folder / tier)
             try:
                 indexed = build_bundle(staged, bundle)
@@ -338,10 +347,35 @@ def update_search_index(
                 shutil.rmtree(staged, ignore_errors=True)
             stamp = {"records": update.digests[tier], "indexed": indexed}
             (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-        total += indexed
+            if padding != NO_PAD and tier in archive:
+                raws[tier] = capture_raw(bundle)
+                save_raw(folder, tier, raws[tier])
+        stamps[tier] = stamp
+        total += int(stamp["indexed"])  # type: ignore[call-overload]
+    stale = [tier for tier in archive if padding != NO_PAD and stamps[tier].get("padded") != padding]
+    if stale:
+        for tier in archive:
+            if tier not in raws:
+                # a bundle without "padded" in its stamp is Pagefind's own (an older sitegen's)
+                raw = load_raw(folder, tier) if "padded" in stamps[tier] else None
+                raws[tier] = raw if raw is not None else capture_raw(index / tier)
+                if raw is None:
+                    save_raw(folder, tier, raws[tier])
+        for tier in stale:
+            pad_bundle(index / tier, tier, raws)
+            stamp = {**stamps[tier], "padded": padding}
+            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
+
+
+def padding_key(archive: list[str], digests: dict[str, str]) -> str:
+    """What the archive bundles are padded to: all their records; :data:`NO_PAD` for one bundle."""
+    if len(archive) < 2:
+        return NO_PAD
+    parts = [PAD_VERSION] + [f"{tier}\0{digests[tier]}" for tier in archive]
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def _drop_strangers(index: Path, keep: set[str]) -> None:
@@ -486,10 +520,15 @@ def _write_pf(path_of: str, language: str, value: Any, digits: int, folder: Path
 
     ``path_of`` places the name in the bundle, e.g. ``filter/{}.pf_filter``.
     """
-    data = cbor_encode(value)
+    return _write_raw_pf(path_of, language, cbor_encode(value), digits, folder)
+
+
+def _write_raw_pf(path_of: str, language: str, data: bytes, digits: int, folder: Path) -> str:
+    """:func:`_write_pf` for CBOR already encoded; a file already there is left as it is."""
     name = f"{language}_" + "".join(f"{byte:x}" for byte in hashlib.sha1(data).digest())[:digits]
     target = folder / path_of.format(name)
-    target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=9, mtime=0))
+    if not target.is_file():
+        target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=9, mtime=0))
     return name
 
 
@@ -511,6 +550,208 @@ def stable_filters(bundle: Path) -> None:
         meta_file.unlink()
         info["hash"] = _write_pf("pagefind.{}.pf_meta", language, meta, 10, bundle)
     entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+# --- archive bundles that score as one index ----------------------------------------------------
+# Pagefind scores a page with its own bundle's statistics: the number of pages, their average
+# length, and for each query term the number of pages holding a word that starts with it (BM25's
+# IDF). Bundles of a few thousand posts each differ there by a percent or two, enough to reorder
+# results whose scores are that close. So each archive bundle is given the statistics of the whole
+# archive: its page list is padded to the archive's page count (placeholder pages that no word
+# points to, whose lengths make up the archive's total), and every word of the archive gets a
+# placeholder word beside it, the word and a space (no query term holds a space, so only prefix
+# matching finds it), that points to the pages of the other bundles holding the word, under
+# numbers past the end of the page list: Pagefind counts them, but never scores nor shows them.
+# Scores in every archive bundle are then the ones one index of the archive gives. Pagefind's own
+# index of each bundle is kept in the records folder (raw/<tier>.pickle), so a bundle is padded
+# again, without running Pagefind, when another one changed.
+
+RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
+PAD = " "  # the suffix of a placeholder word
+PAD_VERSION = "1"  # bump when the padding changes: every archive bundle is padded again
+NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
+
+
+def _skip_item(data: bytes, pos: int) -> int:
+    """The position after the integer at ``pos`` (Pagefind's word locations are integers)."""
+    info = data[pos] & 31
+    return pos + 1 + (0 if info < 24 else 1 << (info - 24))
+
+
+def _page_numbers(data: bytes, pos: int, into: set[int]) -> int:
+    """Add the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``."""
+    _, count, pos = _cbor_head(data, pos)
+    page = 0
+    for _ in range(count):
+        _, fields, pos = _cbor_head(data, pos)
+        _, delta, pos = _cbor_head(data, pos)
+        page += delta
+        into.add(page)
+        for _ in range(fields - 1):  # the locations, and the meta locations if there
+            _, items, pos = _cbor_head(data, pos)
+            for _ in range(items):
+                pos = _skip_item(data, pos)
+    return pos
+
+
+def chunk_words(data: bytes) -> dict[str, list[int]]:
+    """The pages of each word of an index chunk (its CBOR): ``{word: sorted page numbers}``.
+
+    A chunk is ``[[[word, pages, [[variant, pages]...]]...]]``; a word's variants (its forms with
+    diacritics) are found with it, so their pages count as its pages.
+    """
+    words: dict[str, list[int]] = {}
+    _, _, pos = _cbor_head(data, 0)
+    _, count, pos = _cbor_head(data, pos)
+    for _ in range(count):
+        _, fields, pos = _cbor_head(data, pos)
+        word, pos = cbor_decode(data, pos)
+        pages: set[int] = set()
+        pos = _page_numbers(data, pos, pages)
+        if fields >= 3:
+            _, variants, pos = _cbor_head(data, pos)
+            for _ in range(variants):
+                _, _, pos = _cbor_head(data, pos)
+                _, pos = cbor_decode(data, pos)
+                pos = _page_numbers(data, pos, pages)
+        words[word] = sorted(pages)
+    return words
+
+
+@dataclass
+class RawIndex:
+    """One language of a bundle as Pagefind made it: its meta, its index chunks, its words' pages."""
+
+    meta: list[Any]  # [version, [[page hash, word count]...], [[from, to, chunk]...], filters, sorts, fields]
+    chunks: dict[str, bytes]  # chunk name -> its CBOR
+    words: dict[str, array]  # word -> its pages' numbers (array of "I")
+
+    @property
+    def pages(self) -> int:
+        return len(self.meta[1])
+
+    @property
+    def length(self) -> int:
+        """The words of all pages, as Pagefind counts them."""
+        return sum(page[1] for page in self.meta[1])
+
+
+def capture_raw(bundle: Path) -> dict[str, RawIndex]:
+    """Read a bundle Pagefind made (its filters made stable): each language's index."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    raw = {}
+    for language, info in sorted(entry["languages"].items()):
+        meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
+        chunks: dict[str, bytes] = {}
+        words: dict[str, array] = {}
+        for _, _, name in meta[2]:
+            data = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
+            if not data.startswith(SIGNATURE):
+                raise ValueError(f"{bundle}: {name} is not a Pagefind index chunk")
+            chunks[name] = data[len(SIGNATURE) :]
+            for word, pages in chunk_words(chunks[name]).items():
+                words[word] = array("I", pages)
+        raw[language] = RawIndex(meta, chunks, words)
+    return raw
+
+
+def _raw_path(folder: Path, tier: str) -> Path:
+    return folder / RAW / f"{tier}.pickle"
+
+
+def save_raw(folder: Path, tier: str, raw: dict[str, RawIndex]) -> None:
+    """Keep a bundle's own index in the records folder, for padding it again later."""
+    path = _raw_path(folder, tier)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = pickle.dumps((PAD_VERSION, raw), protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(path, data, durable=False)
+
+
+def load_raw(folder: Path, tier: str) -> dict[str, RawIndex] | None:
+    """A bundle's own index kept by :func:`save_raw`; None when missing or of another version."""
+    try:
+        with _raw_path(folder, tier).open("rb") as handle:
+            version, raw = pickle.load(handle)
+    except Exception:  # missing or unreadable: the bundle is made again
+        return None
+    return raw if version == PAD_VERSION else None
+
+
+def _postings(numbers: Iterable[int]) -> bytes:
+    """Placeholder pages ``[[delta, []]...]`` (no word locations) for page numbers in rising order."""
+    parts = []
+    last = 0
+    for number in numbers:
+        parts.append(_cbor_argument(0, number - last))
+        last = number
+    return b"".join(b"\x82" + delta + b"\x80" for delta in parts)
+
+
+def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) -> None:
+    """Write ``bundle``'s meta and index chunks from its own index padded to the statistics of all
+    the archive bundles in ``raws`` (tier -> languages), in order; the other files stay as they are.
+    """
+    entry_file = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    tiers = sorted(raws, key=lambda name: (len(name), name))
+    keep: set[str] = set()
+    for language, own in raws[tier].items():
+        others = [(name, raws[name][language]) for name in tiers if language in raws[name]]
+        total = sum(raw.pages for _, raw in others)
+        # placeholder numbers: past the padded page list, one per page of the archive
+        offsets, start = {}, total
+        for name, raw in others:
+            offsets[name], start = start, start + raw.pages
+        vocabulary = sorted({word for _, raw in others for word in raw.words})
+        chunks = [list(chunk) for chunk in own.meta[2]]
+        firsts = [chunk[0] for chunk in chunks]
+        extra: dict[int, list[bytes]] = {}
+        for word in vocabulary:
+            numbers: list[int] = []
+            for name, raw in others:
+                if name != tier and word in raw.words:
+                    offset = offsets[name]
+                    numbers += [offset + page for page in raw.words[word]]
+            if not numbers:
+                continue
+            # the chunk a query for the word loads: the one whose range holds it, else the one before
+            at = max(0, bisect.bisect_right(firsts, word) - 1)
+            chunk = chunks[at]
+            chunk[0], chunk[1] = min(chunk[0], word), max(chunk[1], word)
+            item = cbor_encode(word + PAD)
+            extra.setdefault(at, []).append(
+                b"\x82" + item + _cbor_argument(4, len(numbers)) + _postings(numbers)
+            )
+        for before, chunk in zip(chunks, chunks[1:], strict=False):
+            # ranges that touch: a query for the last word of one chunk loads the next one too,
+            # which may begin with that word ("rocket", then "rocket…")
+            chunk[0] = min(chunk[0], before[1])
+        (bundle / "index").mkdir(exist_ok=True)
+        for at, chunk in enumerate(chunks):
+            data = own.chunks[chunk[2]]
+            if at in extra:
+                _, count, pos = _cbor_head(data, 1)
+                data = b"\x81" + _cbor_argument(4, count + len(extra[at])) + data[pos:] + b"".join(extra[at])
+            chunk[2] = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle)
+            keep.add(f"{chunk[2]}.pf_index")
+        meta = list(own.meta)
+        pages = list(own.meta[1])
+        padding = total - own.pages
+        if padding > 0:
+            missing = sum(raw.length for _, raw in others) - own.length
+            pages += [["", 0]] * (padding - 1) + [["", missing]]
+        meta[1], meta[2] = pages, chunks
+        old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
+        new_name = _write_raw_pf("pagefind.{}.pf_meta", language, cbor_encode(meta), 10, bundle)
+        if old_meta.name != f"pagefind.{new_name}.pf_meta":
+            old_meta.unlink(missing_ok=True)
+        entry["languages"][language]["hash"] = new_name
+    for path in (bundle / "index").iterdir():
+        if path.name not in keep:
+            path.unlink()
+    write_if_changed(
+        entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
+    )
 
 
 def indexed_pages(log: str) -> int:
