@@ -32,7 +32,6 @@ import os
 import pickle
 import shutil
 import subprocess
-from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,17 +327,22 @@ def update_search_index(
     _drop_strangers(index, {*tiers, BUNDLES})
     archive = [tier for tier in tiers if tier != RECENT]
     padding = padding_key(archive, update.digests)
+    stamps = {tier: read_stamp(index / tier) for tier in tiers}
+    repad = padding != NO_PAD and any(stamps[tier].get("padded") != padding for tier in archive)
     raws: dict[str, dict[str, RawIndex]] = {}
-    stamps: dict[str, dict[str, object]] = {}
     total = 0
     for tier in tiers:
         bundle = index / tier
-        stamp = read_stamp(bundle)
+        stamp = stamps[tier]
         indexed = stamp.get("indexed")
         fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
         fresh = fresh and (bundle / "pagefind.js").is_file()
-        if fresh and padding != NO_PAD and tier in archive and "padded" in stamp:
-            fresh = _raw_path(folder, tier).is_file()  # else its own index is lost: made again
+        if fresh and repad and tier in archive and "padded" in stamp:
+            raw = load_raw(folder, tier)  # a padded bundle is padded again from Pagefind's own index
+            if raw is None:
+                fresh = False  # lost: the bundle is made again
+            else:
+                raws[tier] = raw
         if not fresh:
             staged = ordered_copy(folder / tier)
             try:
@@ -352,19 +356,16 @@ def update_search_index(
                 save_raw(folder, tier, raws[tier])
         stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
-    stale = [tier for tier in archive if padding != NO_PAD and stamps[tier].get("padded") != padding]
-    if stale:
+    if repad:
         for tier in archive:
-            if tier not in raws:
-                # a bundle without "padded" in its stamp is Pagefind's own (an older sitegen's)
-                raw = load_raw(folder, tier) if "padded" in stamps[tier] else None
-                raws[tier] = raw if raw is not None else capture_raw(index / tier)
-                if raw is None:
-                    save_raw(folder, tier, raws[tier])
-        for tier in stale:
-            pad_bundle(index / tier, tier, raws)
-            stamp = {**stamps[tier], "padded": padding}
-            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+            if tier not in raws:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
+                raws[tier] = capture_raw(index / tier)
+                save_raw(folder, tier, raws[tier])
+        for tier in archive:
+            if stamps[tier].get("padded") != padding:
+                pad_bundle(index / tier, tier, raws)
+                stamp = {**stamps[tier], "padded": padding}
+                (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
@@ -523,12 +524,12 @@ def _write_pf(path_of: str, language: str, value: Any, digits: int, folder: Path
     return _write_raw_pf(path_of, language, cbor_encode(value), digits, folder)
 
 
-def _write_raw_pf(path_of: str, language: str, data: bytes, digits: int, folder: Path) -> str:
+def _write_raw_pf(path_of: str, language: str, data: bytes, digits: int, folder: Path, level: int = 9) -> str:
     """:func:`_write_pf` for CBOR already encoded; a file already there is left as it is."""
     name = f"{language}_" + "".join(f"{byte:x}" for byte in hashlib.sha1(data).digest())[:digits]
     target = folder / path_of.format(name)
     if not target.is_file():
-        target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=9, mtime=0))
+        target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=level, mtime=0))
     return name
 
 
@@ -568,54 +569,98 @@ def stable_filters(bundle: Path) -> None:
 
 RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
-PAD_VERSION = "1"  # bump when the padding changes: every archive bundle is padded again
+PAD_VERSION = "3"  # bump when the padding changes: every archive bundle is padded again
+PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
 
-def _skip_item(data: bytes, pos: int) -> int:
-    """The position after the integer at ``pos`` (Pagefind's word locations are integers)."""
+def _uint(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned integer (or array length) whose CBOR head is at ``pos``, and the position after it."""
     info = data[pos] & 31
-    return pos + 1 + (0 if info < 24 else 1 << (info - 24))
+    if info < 24:
+        return info, pos + 1
+    size = 1 << (info - 24)
+    return int.from_bytes(data[pos + 1 : pos + 1 + size], "big"), pos + 1 + size
 
 
-def _page_numbers(data: bytes, pos: int, into: set[int]) -> int:
-    """Add the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``."""
-    _, count, pos = _cbor_head(data, pos)
+# the size of a CBOR integer by its first byte (word locations are integers, positive or negative)
+_INT_SIZE = bytes(1 + (0 if b & 31 < 24 else 1 << ((b & 31) - 24)) if b & 31 < 28 else 1 for b in range(256))
+
+
+def _page_numbers(data: bytes, pos: int, into: list[int]) -> int:
+    """Append the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``."""
+    count, pos = _uint(data, pos)
     page = 0
-    for _ in range(count):
-        _, fields, pos = _cbor_head(data, pos)
-        _, delta, pos = _cbor_head(data, pos)
+    sizes = _INT_SIZE
+    for _ in range(count):  # the small cases inline: this runs for every page of every word
+        fields = data[pos] & 31
+        delta = data[pos + 1]
+        if delta < 24:
+            pos += 2
+        else:
+            delta, pos = _uint(data, pos + 1)
         page += delta
-        into.add(page)
+        into.append(page)
         for _ in range(fields - 1):  # the locations, and the meta locations if there
-            _, items, pos = _cbor_head(data, pos)
+            items = data[pos] & 31
+            if items < 24:
+                pos += 1
+            else:
+                items, pos = _uint(data, pos)
             for _ in range(items):
-                pos = _skip_item(data, pos)
+                pos += sizes[data[pos]]
     return pos
 
 
 def chunk_words(data: bytes) -> dict[str, list[int]]:
-    """The pages of each word of an index chunk (its CBOR): ``{word: sorted page numbers}``.
+    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``.
 
     A chunk is ``[[[word, pages, [[variant, pages]...]]...]]``; a word's variants (its forms with
     diacritics) are found with it, so their pages count as its pages.
     """
     words: dict[str, list[int]] = {}
-    _, _, pos = _cbor_head(data, 0)
-    _, count, pos = _cbor_head(data, pos)
+    _, pos = _uint(data, 0)
+    count, pos = _uint(data, pos)
     for _ in range(count):
-        _, fields, pos = _cbor_head(data, pos)
-        word, pos = cbor_decode(data, pos)
-        pages: set[int] = set()
-        pos = _page_numbers(data, pos, pages)
+        fields = data[pos] & 31
+        length, pos = _uint(data, pos + 1)
+        word = data[pos : pos + length].decode("utf-8")
+        pages: list[int] = []
+        pos = _page_numbers(data, pos + length, pages)
         if fields >= 3:
-            _, variants, pos = _cbor_head(data, pos)
+            variants, pos = _uint(data, pos)
             for _ in range(variants):
-                _, _, pos = _cbor_head(data, pos)
-                _, pos = cbor_decode(data, pos)
-                pos = _page_numbers(data, pos, pages)
-        words[word] = sorted(pages)
+                length, pos = _uint(data, pos + 1)
+                pos = _page_numbers(data, pos + length, pages)
+            pages = sorted(set(pages))
+        words[word] = pages
     return words
+
+
+def _placeholder(delta: int) -> bytes:
+    """One placeholder page, ``[delta, []]``: no word locations."""
+    return b"\x82" + _cbor_argument(0, delta) + b"\x80"
+
+
+_PLACEHOLDERS = [_placeholder(delta) for delta in range(4096)]
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """A word's pages in one bundle, as placeholders ready for another bundle's padding."""
+
+    first: int  # the first page's number
+    last: int
+    count: int
+    rest: bytes  # the placeholders of the pages after the first, delta-encoded
+
+
+def postings(pages: list[int]) -> Postings:
+    """:class:`Postings` of rising page numbers."""
+    table = _PLACEHOLDERS
+    deltas = [b - a for a, b in zip(pages, pages[1:], strict=False)]
+    rest = b"".join([table[d] if d < 4096 else _placeholder(d) for d in deltas])
+    return Postings(pages[0], pages[-1], len(pages), rest)
 
 
 @dataclass
@@ -624,7 +669,8 @@ class RawIndex:
 
     meta: list[Any]  # [version, [[page hash, word count]...], [[from, to, chunk]...], filters, sorts, fields]
     chunks: dict[str, bytes]  # chunk name -> its CBOR
-    words: dict[str, array]  # word -> its pages' numbers (array of "I")
+    words: dict[str, Postings]
+    pages_cbor: bytes = b""  # the pages of the meta, each encoded, without the list's head
 
     @property
     def pages(self) -> int:
@@ -643,15 +689,17 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
     for language, info in sorted(entry["languages"].items()):
         meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
         chunks: dict[str, bytes] = {}
-        words: dict[str, array] = {}
+        words: dict[str, Postings] = {}
         for _, _, name in meta[2]:
             data = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
             if not data.startswith(SIGNATURE):
                 raise ValueError(f"{bundle}: {name} is not a Pagefind index chunk")
             chunks[name] = data[len(SIGNATURE) :]
             for word, pages in chunk_words(chunks[name]).items():
-                words[word] = array("I", pages)
-        raw[language] = RawIndex(meta, chunks, words)
+                if pages:
+                    words[word] = postings(pages)
+        pages_cbor = b"".join(map(cbor_encode, meta[1]))
+        raw[language] = RawIndex(meta, chunks, words, pages_cbor)
     return raw
 
 
@@ -677,16 +725,6 @@ def load_raw(folder: Path, tier: str) -> dict[str, RawIndex] | None:
     return raw if version == PAD_VERSION else None
 
 
-def _postings(numbers: Iterable[int]) -> bytes:
-    """Placeholder pages ``[[delta, []]...]`` (no word locations) for page numbers in rising order."""
-    parts = []
-    last = 0
-    for number in numbers:
-        parts.append(_cbor_argument(0, number - last))
-        last = number
-    return b"".join(b"\x82" + delta + b"\x80" for delta in parts)
-
-
 def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) -> None:
     """Write ``bundle``'s meta and index chunks from its own index padded to the statistics of all
     the archive bundles in ``raws`` (tier -> languages), in order; the other files stay as they are.
@@ -707,21 +745,21 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
         firsts = [chunk[0] for chunk in chunks]
         extra: dict[int, list[bytes]] = {}
         for word in vocabulary:
-            numbers: list[int] = []
+            parts: list[bytes] = []
+            count = last = 0
             for name, raw in others:
-                if name != tier and word in raw.words:
-                    offset = offsets[name]
-                    numbers += [offset + page for page in raw.words[word]]
-            if not numbers:
+                found = raw.words.get(word) if name != tier else None
+                if found is not None:
+                    parts += [_placeholder(offsets[name] + found.first - last), found.rest]
+                    last, count = offsets[name] + found.last, count + found.count
+            if not count:
                 continue
             # the chunk a query for the word loads: the one whose range holds it, else the one before
             at = max(0, bisect.bisect_right(firsts, word) - 1)
             chunk = chunks[at]
             chunk[0], chunk[1] = min(chunk[0], word), max(chunk[1], word)
-            item = cbor_encode(word + PAD)
-            extra.setdefault(at, []).append(
-                b"\x82" + item + _cbor_argument(4, len(numbers)) + _postings(numbers)
-            )
+            head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
+            extra.setdefault(at, []).append(head + b"".join(parts))
         for before, chunk in zip(chunks, chunks[1:], strict=False):
             # ranges that touch: a query for the last word of one chunk loads the next one too,
             # which may begin with that word ("rocket", then "rocket…")
@@ -732,17 +770,18 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
             if at in extra:
                 _, count, pos = _cbor_head(data, 1)
                 data = b"\x81" + _cbor_argument(4, count + len(extra[at])) + data[pos:] + b"".join(extra[at])
-            chunk[2] = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle)
+            chunk[2] = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
             keep.add(f"{chunk[2]}.pf_index")
-        meta = list(own.meta)
-        pages = list(own.meta[1])
+        pages = _cbor_argument(4, total) + own.pages_cbor
         padding = total - own.pages
-        if padding > 0:
+        if padding > 0:  # placeholder pages with no words but the last, which has the others' words
             missing = sum(raw.length for _, raw in others) - own.length
-            pages += [["", 0]] * (padding - 1) + [["", missing]]
-        meta[1], meta[2] = pages, chunks
+            pages += cbor_encode(["", 0]) * (padding - 1) + cbor_encode(["", missing])
+        meta = own.meta
+        parts = [cbor_encode(meta[0]), pages, cbor_encode(chunks), *map(cbor_encode, meta[3:])]
+        data = _cbor_argument(4, len(meta)) + b"".join(parts)
         old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
-        new_name = _write_raw_pf("pagefind.{}.pf_meta", language, cbor_encode(meta), 10, bundle)
+        new_name = _write_raw_pf("pagefind.{}.pf_meta", language, data, 10, bundle, PAD_LEVEL)
         if old_meta.name != f"pagefind.{new_name}.pf_meta":
             old_meta.unlink(missing_ok=True)
         entry["languages"][language]["hash"] = new_name
