@@ -24,6 +24,7 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 from __future__ import annotations
 
 import bisect
+import gc
 import gzip
 import hashlib
 import html
@@ -32,7 +33,8 @@ import os
 import pickle
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,8 @@ ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of
 SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
-STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
-RECORD_VERSION = "4"  # bump when the records or this state change: every record is made again
+STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
+RECORD_VERSION = "5"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 
 
@@ -146,13 +148,18 @@ def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
     return f"{ARCHIVE}{number + 1}"
 
 
-def record_key(view: Any, channel_name: str, text: SearchText) -> str:
-    """What a record is made from: the post file's hash (which covers sitegen's code), the channel's
-    name and the site's strings. An empty file hash (no cache) falls back to the record's bytes."""
-    parts = [RECORD_VERSION, view.digest, channel_name, repr(text), text.date_format(view.local_date)]
-    if not view.digest:
-        parts.append(view.html)
-        parts.append(repr(view.post))
+def site_key(text: SearchText) -> str:
+    """What every record is made with besides its post: this code's record format and the site's strings."""
+    return hashlib.blake2b(f"{RECORD_VERSION}\0{text!r}".encode(), digest_size=16).hexdigest()
+
+
+def record_key(view: Any, channel_name: str) -> Any:
+    """What a record is made from besides :func:`site_key`: the post file's hash (which covers
+    sitegen's code), the channel's name and the post's local date. An empty file hash (no cache)
+    falls back to a hash of the post's HTML and fields."""
+    if view.digest:
+        return (view.digest, channel_name, view.local_date)
+    parts = [channel_name, str(view.local_date), view.html, repr(view.post)]
     return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -165,18 +172,49 @@ def records_folder(output: Path, cache_folder: Path) -> Path:
     return cache_folder / f"search-{hashlib.blake2b(out, digest_size=6).hexdigest()}"
 
 
-def _load_state(folder: Path) -> dict[str, tuple[str, str, str]]:
-    """Each post's (tier, record key, hash of its record) at the last build; {} when unknown."""
+@dataclass
+class RecordsState:
+    """What the records folder holds: each tier's posts (path -> (record key, record hash)), and
+    what they were split by. Kept in one small file and one file per tier, so a build that changed
+    the newest month's posts rewrites that month's file, not the archive's."""
+
+    site: str  # site_key
+    month: tuple[int, int] | None
+    shards: int
+    tiers: dict[str, dict[str, tuple[Any, str]]]
+    digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
+
+
+def _tier_state(folder: Path, tier: str) -> Path:
+    return folder / f"records-{tier}.pickle"
+
+
+def _load_state(folder: Path, site: str) -> RecordsState | None:
+    """The state of the last build; None when unknown, of another version or made for other strings."""
     try:
         with (folder / STATE).open("rb") as handle:
             version, state = pickle.load(handle)
+        if version != RECORD_VERSION or not isinstance(state, RecordsState) or state.site != site:
+            return None
+        for tier in state.digests:
+            with _tier_state(folder, tier).open("rb") as handle:
+                state.tiers[tier] = pickle.load(handle)
     except Exception:  # missing or unreadable: every record is written again
-        return {}
-    return state if version == RECORD_VERSION and isinstance(state, dict) else {}
+        return None
+    return state
 
 
-def _save_state(folder: Path, state: dict[str, tuple[str, str, str]]) -> None:
-    data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+def _save_state(folder: Path, state: RecordsState, old: RecordsState | None) -> None:
+    """Write the state's files that differ from ``old``'s."""
+    before = old.tiers if old else {}
+    for tier, posts in state.tiers.items():
+        if before.get(tier) != posts:
+            data = pickle.dumps(posts, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write_bytes(_tier_state(folder, tier), data, durable=False)
+    for tier in before.keys() - state.tiers.keys():
+        _tier_state(folder, tier).unlink(missing_ok=True)
+    header = RecordsState(state.site, state.month, state.shards, {}, state.digests)
+    data = pickle.dumps((RECORD_VERSION, header), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(folder / STATE, data, durable=False)
 
 
@@ -244,56 +282,77 @@ def update_records(folder: Path, sections: list[Any], text: SearchText, kind_tit
     changed nothing searchable writes nothing, and no tier's digest changes.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    old = _load_state(folder)
-    if not old:  # no state: whatever is in the folder is of unknown age
+    site = site_key(text)
+    old = _load_state(folder, site)
+    if old is None:  # no state: whatever is in the folder is of unknown age
         for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False) and entry.name != RAW:
                 shutil.rmtree(entry.path)
+            elif entry.name.startswith("records"):
+                os.unlink(entry.path)
     views = [(section.channel.name, view) for section in sections for view in section.posts]
     month = newest_month(view for _, view in views)
     shards = archive_shards(
         sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
     )
-    state: dict[str, tuple[str, str, str]] = {}
+    # the same month and number of shards: every post already seen keeps its tier
+    same_split = old is not None and old.month == month and old.shards == shards
+    old_tiers = old.tiers if old else {}
+    tier_by_path = {path: tier for tier, posts in old_tiers.items() for path in posts}
+    tiers: dict[str, dict[str, tuple[Any, str]]] = {}
+    touched: set[str] = set()  # tiers whose paths or record hashes changed
+    seen: set[str] = set()
     written = moved = removed = 0
     for name, view in views:
-        tier, key = tier_of(view, month, shards), record_key(view, name, text)
-        before = old.get(view.path)
+        path = view.path
+        seen.add(path)
+        old_tier = tier_by_path.get(path)
+        before = old_tiers[old_tier][path] if old_tier else None
+        tier = old_tier if same_split and old_tier else tier_of(view, month, shards)
+        key = record_key(view, name)
         data = None
-        if before is not None and before[1] == key:
-            made = before[2]  # the same post file: the same record
+        if before is not None and before[0] == key:
+            made = before[1]  # the same post file: the same record
         else:  # a new or changed file; views or reactions alone leave the record as it was
             title = kind_titles(view.title_key) if view.title_key else view.title
             data = search_record(view, name, text, title)
             made = hashlib.blake2b(data, digest_size=16).hexdigest()
-        state[view.path] = (tier, key, made)
-        if before is not None and before[2] == made:
-            if before[0] == tier:
+        tiers.setdefault(tier, {})[path] = (key, made)
+        if old_tier is not None and before is not None:
+            if before[1] == made and old_tier == tier:
                 continue
-            if _move_record(folder / before[0] / view.path, folder / tier / view.path, folder / before[0]):
+            touched.add(old_tier)
+            if before[1] == made and _move_record(
+                folder / old_tier / path, folder / tier / path, folder / old_tier
+            ):
+                touched.add(tier)
                 moved += 1
                 continue
-        if before is not None and before[0] != tier:
-            _remove_record(folder / before[0] / view.path, folder / before[0])
+            if old_tier != tier:
+                _remove_record(folder / old_tier / path, folder / old_tier)
+        touched.add(tier)
         if data is None:
             title = kind_titles(view.title_key) if view.title_key else view.title
             data = search_record(view, name, text, title)
-        _write_record(folder / tier / view.path, data)
+        _write_record(folder / tier / path, data)
         written += 1
-    for path in sorted(old.keys() - state.keys()):
-        _remove_record(folder / old[path][0] / path, folder / old[path][0])
-        removed += 1
-    if state != old:
-        _save_state(folder, state)
-    pairs: dict[str, list[tuple[str, str]]] = {}
-    for path, (tier, _, made) in state.items():
-        pairs.setdefault(tier, []).append((path, made))
+    for path, old_tier in tier_by_path.items():
+        if path not in seen:
+            _remove_record(folder / old_tier / path, folder / old_tier)
+            touched.add(old_tier)
+            removed += 1
     digests, counts = {}, {}
-    for tier, items in pairs.items():
+    for tier, posts in tiers.items():
+        if tier not in touched and old is not None and tier in old.digests:
+            digests[tier], counts[tier] = old.digests[tier]
+            continue
         digest = hashlib.blake2b(digest_size=16)
-        for path, made in sorted(items):
-            digest.update(f"{path}\0{made}\n".encode())
-        digests[tier], counts[tier] = digest.hexdigest(), len(items)
+        for path in sorted(posts):
+            digest.update(f"{path}\0{posts[path][1]}\n".encode())
+        digests[tier], counts[tier] = digest.hexdigest(), len(posts)
+    state = RecordsState(site, month, shards, tiers, {tier: (digests[tier], counts[tier]) for tier in tiers})
+    if old is None or old.tiers != tiers or old.digests != state.digests or not same_split:
+        _save_state(folder, state, old)
     return RecordsUpdate(written, moved, removed, digests, counts)
 
 
@@ -319,7 +378,8 @@ def update_search_index(
     """
     folder = records_folder(output, cache_folder)
     try:
-        update = update_records(folder, sections, text, kind_titles)
+        with _no_collection():
+            update = update_records(folder, sections, text, kind_titles)
     except OSError as exc:
         raise BuildError(f"cannot write the search records in '{folder}': {exc.strerror}") from None
     index = output / INDEX_DIR
@@ -352,23 +412,50 @@ def update_search_index(
             stamp = {"records": update.digests[tier], "indexed": indexed}
             (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
             if padding != NO_PAD and tier in archive:
-                raws[tier] = capture_raw(bundle)
-                save_raw(folder, tier, raws[tier])
+                with _no_collection():
+                    raws[tier] = capture_raw(bundle)
+                    save_raw(folder, tier, raws[tier])
         stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
     if repad:
-        for tier in archive:
-            if tier not in raws:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
-                raws[tier] = capture_raw(index / tier)
-                save_raw(folder, tier, raws[tier])
-        for tier in archive:
-            if stamps[tier].get("padded") != padding:
-                pad_bundle(index / tier, tier, raws)
-                stamp = {**stamps[tier], "padded": padding}
-                (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+        with _no_collection():
+            _pad_archive(index, folder, archive, stamps, raws, padding)
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
+
+
+def _pad_archive(
+    index: Path,
+    folder: Path,
+    archive: list[str],
+    stamps: dict[str, dict[str, object]],
+    raws: dict[str, dict[str, RawIndex]],
+    padding: str,
+) -> None:
+    """Pad the archive bundles whose stamp is not ``padding``, from every archive bundle's own index."""
+    for tier in archive:
+        if tier not in raws:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
+            raws[tier] = capture_raw(index / tier)
+            save_raw(folder, tier, raws[tier])
+    for tier in archive:
+        if stamps[tier].get("padded") != padding:
+            pad_bundle(index / tier, tier, raws)
+            stamp = {**stamps[tier], "padded": padding}
+            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: the records' state makes a tuple per post and no cycles, and
+    each collection would walk the whole site in memory (2/3 of this step's time at 20,000 posts)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def padding_key(archive: list[str], digests: dict[str, str]) -> str:
