@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.build.excerpt import hide_spoilers
 from sitegen.build.load import BuildError
@@ -656,7 +656,8 @@ def stable_filters(bundle: Path) -> None:
 
 RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
-PAD_VERSION = "3"  # bump when the padding changes: every archive bundle is padded again
+PAD_VERSION = "4"  # bump when the padding changes: every archive bundle is padded again
+RAW_VERSION = "4"  # bump when raw/<tier>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
@@ -732,9 +733,9 @@ def _placeholder(delta: int) -> bytes:
 _PLACEHOLDERS = [_placeholder(delta) for delta in range(4096)]
 
 
-@dataclass(frozen=True, slots=True)
-class Postings:
-    """A word's pages in one bundle, as placeholders ready for another bundle's padding."""
+class Postings(NamedTuple):
+    """A word's pages in one bundle, as placeholders ready for another bundle's padding (a tuple:
+    30,000 of them unpickle in 0.02 s, as a dataclass in 1.6 s)."""
 
     first: int  # the first page's number
     last: int
@@ -798,7 +799,7 @@ def save_raw(folder: Path, tier: str, raw: dict[str, RawIndex]) -> None:
     """Keep a bundle's own index in the records folder, for padding it again later."""
     path = _raw_path(folder, tier)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = pickle.dumps((PAD_VERSION, raw), protocol=pickle.HIGHEST_PROTOCOL)
+    data = pickle.dumps((RAW_VERSION, raw), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(path, data, durable=False)
 
 
@@ -809,7 +810,7 @@ def load_raw(folder: Path, tier: str) -> dict[str, RawIndex] | None:
             version, raw = pickle.load(handle)
     except Exception:  # missing or unreadable: the bundle is made again
         return None
-    return raw if version == PAD_VERSION else None
+    return raw if version == RAW_VERSION else None
 
 
 def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) -> None:
@@ -847,10 +848,6 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
             chunk[0], chunk[1] = min(chunk[0], word), max(chunk[1], word)
             head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
             extra.setdefault(at, []).append(head + b"".join(parts))
-        for before, chunk in zip(chunks, chunks[1:], strict=False):
-            # ranges that touch: a query for the last word of one chunk loads the next one too,
-            # which may begin with that word ("rocket", then "rocket…")
-            chunk[0] = min(chunk[0], before[1])
         (bundle / "index").mkdir(exist_ok=True)
         for at, chunk in enumerate(chunks):
             data = own.chunks[chunk[2]]
