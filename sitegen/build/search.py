@@ -266,6 +266,7 @@ class RecordsUpdate:
     removed: int
     digests: dict[str, str]  # tier -> digest of its records' paths and hashes
     counts: dict[str, int]
+    paths: dict[str, list[str]] = field(default_factory=dict)  # tier -> its records' paths
 
     @property
     def tiers(self) -> list[str]:
@@ -353,7 +354,9 @@ def update_records(folder: Path, sections: list[Any], text: SearchText, kind_tit
     state = RecordsState(site, month, shards, tiers, {tier: (digests[tier], counts[tier]) for tier in tiers})
     if old is None or old.tiers != tiers or old.digests != state.digests or not same_split:
         _save_state(folder, state, old)
-    return RecordsUpdate(written, moved, removed, digests, counts)
+    return RecordsUpdate(
+        written, moved, removed, digests, counts, {tier: list(posts) for tier, posts in tiers.items()}
+    )
 
 
 # --- the bundles -------------------------------------------------------------------------------
@@ -404,7 +407,7 @@ def update_search_index(
             else:
                 raws[tier] = raw
         if not fresh:
-            staged = ordered_copy(folder / tier)
+            staged = ordered_copy(folder / tier, update.paths.get(tier))
             try:
                 indexed = build_bundle(staged, bundle)
             finally:
@@ -479,8 +482,9 @@ def _drop_strangers(index: Path, keep: set[str]) -> None:
             os.unlink(entry.path)
 
 
-def ordered_copy(site: Path) -> Path:
-    """A fresh folder of hard links to the records under ``site``, made in sorted order.
+def ordered_copy(site: Path, paths: Iterable[str] | None = None) -> Path:
+    """A fresh folder of hard links to the records under ``site`` (those at ``paths``, if given,
+    else every .html file there), made in sorted order.
 
     Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
     that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
@@ -488,13 +492,15 @@ def ordered_copy(site: Path) -> Path:
     """
     copy = site.with_name(f"{TEMP_PREFIX}{site.name}")
     shutil.rmtree(copy, ignore_errors=True)
-    for path in sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")):
-        target = copy / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+    if paths is None:
+        paths = (p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    source, target = str(site), str(copy)
+    for path in sorted(paths):  # plain strings: 100,000 records (pathlib took 4 s of 9)
+        os.makedirs(os.path.dirname(os.path.join(target, path)), exist_ok=True)
         try:
-            os.link(site / path, target)
+            os.link(os.path.join(source, path), os.path.join(target, path))
         except OSError:
-            shutil.copyfile(site / path, target)
+            shutil.copyfile(os.path.join(source, path), os.path.join(target, path))
     return copy
 
 
@@ -840,7 +846,7 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
                 if found is not None:
                     parts += [_placeholder(offsets[name] + found.first - last), found.rest]
                     last, count = offsets[name] + found.last, count + found.count
-            if not count:
+            if not count or not chunks:  # (a bundle without a word has no chunk to hold it)
                 continue
             # the chunk a query for the word loads: the one whose range holds it, else the one before
             at = max(0, bisect.bisect_right(firsts, word) - 1)
