@@ -392,7 +392,6 @@ def update_search_index(
     padding = padding_key(archive, update.digests)
     stamps = {tier: read_stamp(index / tier) for tier in tiers}
     repad = padding != NO_PAD and any(stamps[tier].get("padded") != padding for tier in archive)
-    raws: dict[str, dict[str, RawIndex]] = {}
     total = 0
     for tier in tiers:
         bundle = index / tier
@@ -401,51 +400,51 @@ def update_search_index(
         fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
         fresh = fresh and (bundle / "pagefind.js").is_file()
         if fresh and repad and tier in archive and "padded" in stamp:
-            raw = load_raw(folder, tier)  # a padded bundle is padded again from Pagefind's own index
-            if raw is None:
-                fresh = False  # lost: the bundle is made again
-            else:
-                raws[tier] = raw
+            # a padded bundle is padded again from Pagefind's own index: without it, made again
+            fresh = _raw_path(folder, tier).is_file()
         if not fresh:
-            staged = ordered_copy(folder / tier, update.paths.get(tier))
-            try:
-                indexed = build_bundle(staged, bundle)
-            finally:
-                shutil.rmtree(staged, ignore_errors=True)
-            stamp = {"records": update.digests[tier], "indexed": indexed}
-            (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-            if padding != NO_PAD and tier in archive:
-                with _no_collection():
-                    raws[tier] = capture_raw(bundle)
-                    save_raw(folder, tier, raws[tier])
-        stamps[tier] = stamp
+            stamp = stamps[tier] = _make_bundle(
+                folder, tier, bundle, update, padding != NO_PAD and tier in archive
+            )
         total += int(stamp["indexed"])  # type: ignore[call-overload]
     if repad:
         with _no_collection():
-            _pad_archive(index, folder, archive, stamps, raws, padding)
+            raws: dict[str, dict[str, RawIndex]] = {}
+            for tier in archive:  # Pagefind's own indexes, read only now: not held while it runs
+                raw = load_raw(folder, tier)
+                if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
+                    stamps[tier] = _make_bundle(folder, tier, index / tier, update, True)
+                    raw = load_raw(folder, tier)
+                if raw is None:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
+                    raw = capture_raw(index / tier)
+                    save_raw(folder, tier, raw)
+                raws[tier] = raw
+            for tier in archive:
+                if stamps[tier].get("padded") != padding:
+                    pad_bundle(index / tier, tier, raws)
+                    stamp = {**stamps[tier], "padded": padding}
+                    (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
 
 
-def _pad_archive(
-    index: Path,
-    folder: Path,
-    archive: list[str],
-    stamps: dict[str, dict[str, object]],
-    raws: dict[str, dict[str, RawIndex]],
-    padding: str,
-) -> None:
-    """Pad the archive bundles whose stamp is not ``padding``, from every archive bundle's own index."""
-    for tier in archive:
-        if tier not in raws:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
-            raws[tier] = capture_raw(index / tier)
-            save_raw(folder, tier, raws[tier])
-    for tier in archive:
-        if stamps[tier].get("padded") != padding:
-            pad_bundle(index / tier, tier, raws)
-            stamp = {**stamps[tier], "padded": padding}
-            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+def _make_bundle(
+    folder: Path, tier: str, bundle: Path, update: RecordsUpdate, keep: bool
+) -> dict[str, object]:
+    """Index a tier's records into its bundle with Pagefind; with ``keep``, keep Pagefind's own
+    index in the records folder for padding. Return the bundle's stamp."""
+    staged = ordered_copy(folder / tier, update.paths.get(tier))
+    try:
+        indexed = build_bundle(staged, bundle)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
+    (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    if keep:
+        with _no_collection():
+            save_raw(folder, tier, capture_raw(bundle))
+    return stamp
 
 
 @contextmanager
@@ -657,13 +656,13 @@ def stable_filters(bundle: Path) -> None:
 # matching finds it), that points to the pages of the other bundles holding the word, under
 # numbers past the end of the page list: Pagefind counts them, but never scores nor shows them.
 # Scores in every archive bundle are then the ones one index of the archive gives. Pagefind's own
-# index of each bundle is kept in the records folder (raw/<tier>.pickle), so a bundle is padded
+# index of each bundle is kept in the records folder (raw/<tier>-<version>.pickle), so a bundle is padded
 # again, without running Pagefind, when another one changed.
 
 RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
 PAD_VERSION = "4"  # bump when the padding changes: every archive bundle is padded again
-RAW_VERSION = "4"  # bump when raw/<tier>.pickle changes: every archive bundle is made again
+RAW_VERSION = "4"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
@@ -798,13 +797,16 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
 
 
 def _raw_path(folder: Path, tier: str) -> Path:
-    return folder / RAW / f"{tier}.pickle"
+    return folder / RAW / f"{tier}-{RAW_VERSION}.pickle"
 
 
 def save_raw(folder: Path, tier: str, raw: dict[str, RawIndex]) -> None:
     """Keep a bundle's own index in the records folder, for padding it again later."""
     path = _raw_path(folder, tier)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for other in path.parent.glob(f"{tier}-*.pickle"):  # another version's
+        if other != path:
+            other.unlink()
     data = pickle.dumps((RAW_VERSION, raw), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(path, data, durable=False)
 
