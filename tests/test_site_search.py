@@ -236,9 +236,14 @@ def test_a_new_month_moves_the_last_one_into_the_archive(out: Path, tmp_path: Pa
     assert "/rich_demo/25/" in {r["url"] for r in search(output, "ракеты")}  # April is in the archive
 
 
-def test_cold_and_incremental_builds_make_the_same_bundles(out: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shard_size", [search_index.SHARD_SIZE, 8])
+def test_cold_and_incremental_builds_make_the_same_bundles(
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int
+) -> None:
     """A site built step by step (posts added, edited, views changed, posts deleted; two processes)
-    gets the same search bundles, byte for byte, as the same content built from nothing."""
+    gets the same search bundles, byte for byte, as the same content built from nothing; also with
+    the archive in several bundles (8 posts each), padded again when another one changed."""
+    monkeypatch.setattr(search_index, "SHARD_SIZE", shard_size)
     content = tmp_path / "content"
     shutil.copytree(out.parent / "content", content)
     posts = content / "rich_demo/posts"
@@ -258,6 +263,8 @@ def test_cold_and_incremental_builds_make_the_same_bundles(out: Path, tmp_path: 
     cold = Config(root=tmp_path, language="ru", output="cold")
     build_site(cold, clean=True, jobs=1)
     assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
+    bundles = json.loads((tmp_path / "cold/pagefind/bundles.json").read_text())["bundles"]
+    assert len(bundles) == (2 if shard_size > 100 else 4)
 
 
 # --- results quality: the merged bundles against one single index -------------------------------
@@ -340,10 +347,58 @@ def test_merged_bundles_find_what_one_index_finds_and_rank_alike(generated: Path
     assert sum(shares) / len(shares) >= 0.9, dict(zip(QUALITY_QUERIES, shares, strict=True))
 
 
-def test_an_archive_in_several_bundles_still_finds_everything(generated: Path) -> None:
+def test_an_archive_in_several_bundles_finds_what_one_index_finds_and_ranks_alike(generated: Path) -> None:
+    # each archive bundle is padded to the whole archive's statistics, so it scores as one index
     bundles = json.loads((generated / "sharded/pagefind/bundles.json").read_text())["bundles"]
     assert bundles == ["recent", "archive-1", "archive-2", "archive-3", "archive-4", "archive-5"]
     merged = search_many(generated / "sharded/pagefind", QUALITY_QUERIES)
     single = search_many(generated / "single", QUALITY_QUERIES)
+    shares = []
     for query in QUALITY_QUERIES:
         assert {r["url"] for r in merged[query]} == {r["url"] for r in single[query]}, query
+        shares.append(_agreement(merged[query], single[query]))
+    assert sum(shares) / len(shares) >= 0.9, dict(zip(QUALITY_QUERIES, shares, strict=True))
+
+
+def test_padded_bundles_answer_quoted_and_missing_words_as_one_index(generated: Path) -> None:
+    # the placeholder pages are never results: a quoted (exact) search, a word no post holds, and
+    # the channel filter's counts give what one index gives; a prefix still finds its words
+    # (which longer words it reaches depends on where Pagefind cut a bundle's index in chunks)
+    queries = ['"rocket"', '"open source"', "benchmark zzzz", "rocke", "spac"]
+    merged = search_many(generated / "sharded/pagefind", queries)
+    single = search_many(generated / "single", queries)
+    for query in queries[:3]:
+        assert {r["url"] for r in merged[query]} == {r["url"] for r in single[query]}, query
+    assert merged['"rocket"'] and merged["rocke"] and merged["spac"]
+    assert merged[""] == single[""]
+    assert sum(merged[""]["Канал"].values()) == 1500
+
+
+def test_bundles_of_an_older_sitegen_are_padded_without_running_pagefind(
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an older sitegen left Pagefind's own archive bundles (no "padded" in their stamps, no raw/)
+    shutil.copytree(out.parent / "content", tmp_path / "content")
+    monkeypatch.setattr(search_index, "SHARD_SIZE", 8)
+    with monkeypatch.context() as older:
+        older.setattr(search_index, "padding_key", lambda archive, digests: search_index.NO_PAD)
+        build_site(Config(root=tmp_path, language="ru", output="steps"))
+    ran = []
+    real_build = search_index.build_bundle
+    monkeypatch.setattr(search_index, "build_bundle", lambda *args: ran.append(args) or real_build(*args))
+    _edit(tmp_path / "content/rich_demo/posts/2.md", "views: 1520", "views: 1999")  # not a no-op build
+    build_site(Config(root=tmp_path, language="ru", output="steps"))
+    assert ran == []
+    build_site(Config(root=tmp_path, language="ru", output="cold"))  # a new output: cold for search
+    assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
+
+    # Pagefind's own indexes lost from the cache: an archive bundle that must be padded again is
+    # made again (a padded bundle is never read as Pagefind's own)
+    records = search_index.records_folder(tmp_path / "steps", tmp_path / ".sitegen-cache")
+    shutil.rmtree(records / search_index.RAW)
+    ran.clear()
+    _edit(tmp_path / "content/rich_demo/posts/3.md", "\n---\n", "\n---\nПлутоний.\n")
+    build_site(Config(root=tmp_path, language="ru", output="steps"))
+    assert len(ran) == 3  # the archive's three bundles
+    build_site(Config(root=tmp_path, language="ru", output="cold2"))
+    assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold2")

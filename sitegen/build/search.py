@@ -23,6 +23,8 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 
 from __future__ import annotations
 
+import bisect
+import gc
 import gzip
 import hashlib
 import html
@@ -31,10 +33,11 @@ import os
 import pickle
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.build.excerpt import hide_spoilers
 from sitegen.build.load import BuildError
@@ -47,8 +50,8 @@ ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of
 SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
-STATE = "records.pickle"  # inside the records folder: each post's tier, record key and record hash
-RECORD_VERSION = "4"  # bump when the records or this state change: every record is made again
+STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
+RECORD_VERSION = "5"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 
 
@@ -145,13 +148,18 @@ def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
     return f"{ARCHIVE}{number + 1}"
 
 
-def record_key(view: Any, channel_name: str, text: SearchText) -> str:
-    """What a record is made from: the post file's hash (which covers sitegen's code), the channel's
-    name and the site's strings. An empty file hash (no cache) falls back to the record's bytes."""
-    parts = [RECORD_VERSION, view.digest, channel_name, repr(text), text.date_format(view.local_date)]
-    if not view.digest:
-        parts.append(view.html)
-        parts.append(repr(view.post))
+def site_key(text: SearchText) -> str:
+    """What every record is made with besides its post: this code's record format and the site's strings."""
+    return hashlib.blake2b(f"{RECORD_VERSION}\0{text!r}".encode(), digest_size=16).hexdigest()
+
+
+def record_key(view: Any, channel_name: str) -> Any:
+    """What a record is made from besides :func:`site_key`: the post file's hash (which covers
+    sitegen's code), the channel's name and the post's local date. An empty file hash (no cache)
+    falls back to a hash of the post's HTML and fields."""
+    if view.digest:
+        return (view.digest, channel_name, view.local_date)
+    parts = [channel_name, str(view.local_date), view.html, repr(view.post)]
     return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -164,18 +172,49 @@ def records_folder(output: Path, cache_folder: Path) -> Path:
     return cache_folder / f"search-{hashlib.blake2b(out, digest_size=6).hexdigest()}"
 
 
-def _load_state(folder: Path) -> dict[str, tuple[str, str, str]]:
-    """Each post's (tier, record key, hash of its record) at the last build; {} when unknown."""
+@dataclass
+class RecordsState:
+    """What the records folder holds: each tier's posts (path -> (record key, record hash)), and
+    what they were split by. Kept in one small file and one file per tier, so a build that changed
+    the newest month's posts rewrites that month's file, not the archive's."""
+
+    site: str  # site_key
+    month: tuple[int, int] | None
+    shards: int
+    tiers: dict[str, dict[str, tuple[Any, str]]]
+    digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
+
+
+def _tier_state(folder: Path, tier: str) -> Path:
+    return folder / f"records-{tier}.pickle"
+
+
+def _load_state(folder: Path, site: str) -> RecordsState | None:
+    """The state of the last build; None when unknown, of another version or made for other strings."""
     try:
         with (folder / STATE).open("rb") as handle:
             version, state = pickle.load(handle)
+        if version != RECORD_VERSION or not isinstance(state, RecordsState) or state.site != site:
+            return None
+        for tier in state.digests:
+            with _tier_state(folder, tier).open("rb") as handle:
+                state.tiers[tier] = pickle.load(handle)
     except Exception:  # missing or unreadable: every record is written again
-        return {}
-    return state if version == RECORD_VERSION and isinstance(state, dict) else {}
+        return None
+    return state
 
 
-def _save_state(folder: Path, state: dict[str, tuple[str, str, str]]) -> None:
-    data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+def _save_state(folder: Path, state: RecordsState, old: RecordsState | None) -> None:
+    """Write the state's files that differ from ``old``'s."""
+    before = old.tiers if old else {}
+    for tier, posts in state.tiers.items():
+        if before.get(tier) != posts:
+            data = pickle.dumps(posts, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write_bytes(_tier_state(folder, tier), data, durable=False)
+    for tier in before.keys() - state.tiers.keys():
+        _tier_state(folder, tier).unlink(missing_ok=True)
+    header = RecordsState(state.site, state.month, state.shards, {}, state.digests)
+    data = pickle.dumps((RECORD_VERSION, header), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(folder / STATE, data, durable=False)
 
 
@@ -227,6 +266,7 @@ class RecordsUpdate:
     removed: int
     digests: dict[str, str]  # tier -> digest of its records' paths and hashes
     counts: dict[str, int]
+    paths: dict[str, list[str]] = field(default_factory=dict)  # tier -> its records' paths
 
     @property
     def tiers(self) -> list[str]:
@@ -243,57 +283,80 @@ def update_records(folder: Path, sections: list[Any], text: SearchText, kind_tit
     changed nothing searchable writes nothing, and no tier's digest changes.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    old = _load_state(folder)
-    if not old:  # no state: whatever is in the folder is of unknown age
+    site = site_key(text)
+    old = _load_state(folder, site)
+    if old is None:  # no state: whatever is in the folder is of unknown age
         for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False) and entry.name != RAW:
                 shutil.rmtree(entry.path)
+            elif entry.name.startswith("records"):
+                os.unlink(entry.path)
     views = [(section.channel.name, view) for section in sections for view in section.posts]
     month = newest_month(view for _, view in views)
     shards = archive_shards(
         sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
     )
-    state: dict[str, tuple[str, str, str]] = {}
+    # the same month and number of shards: every post already seen keeps its tier
+    same_split = old is not None and old.month == month and old.shards == shards
+    old_tiers = old.tiers if old else {}
+    tier_by_path = {path: tier for tier, posts in old_tiers.items() for path in posts}
+    tiers: dict[str, dict[str, tuple[Any, str]]] = {}
+    touched: set[str] = set()  # tiers whose paths or record hashes changed
+    seen: set[str] = set()
     written = moved = removed = 0
     for name, view in views:
-        tier, key = tier_of(view, month, shards), record_key(view, name, text)
-        before = old.get(view.path)
+        path = view.path
+        seen.add(path)
+        old_tier = tier_by_path.get(path)
+        before = old_tiers[old_tier][path] if old_tier else None
+        tier = old_tier if same_split and old_tier else tier_of(view, month, shards)
+        key = record_key(view, name)
         data = None
-        if before is not None and before[1] == key:
-            made = before[2]  # the same post file: the same record
+        if before is not None and before[0] == key:
+            made = before[1]  # the same post file: the same record
         else:  # a new or changed file; views or reactions alone leave the record as it was
             title = kind_titles(view.title_key) if view.title_key else view.title
             data = search_record(view, name, text, title)
             made = hashlib.blake2b(data, digest_size=16).hexdigest()
-        state[view.path] = (tier, key, made)
-        if before is not None and before[2] == made:
-            if before[0] == tier:
+        tiers.setdefault(tier, {})[path] = (key, made)
+        if old_tier is not None and before is not None:
+            if before[1] == made and old_tier == tier:
                 continue
-            if _move_record(folder / before[0] / view.path, folder / tier / view.path, folder / before[0]):
+            touched.add(old_tier)
+            if before[1] == made and _move_record(
+                folder / old_tier / path, folder / tier / path, folder / old_tier
+            ):
+                touched.add(tier)
                 moved += 1
                 continue
-        if before is not None and before[0] != tier:
-            _remove_record(folder / before[0] / view.path, folder / before[0])
+            if old_tier != tier:
+                _remove_record(folder / old_tier / path, folder / old_tier)
+        touched.add(tier)
         if data is None:
             title = kind_titles(view.title_key) if view.title_key else view.title
             data = search_record(view, name, text, title)
-        _write_record(folder / tier / view.path, data)
+        _write_record(folder / tier / path, data)
         written += 1
-    for path in sorted(old.keys() - state.keys()):
-        _remove_record(folder / old[path][0] / path, folder / old[path][0])
-        removed += 1
-    if state != old:
-        _save_state(folder, state)
-    pairs: dict[str, list[tuple[str, str]]] = {}
-    for path, (tier, _, made) in state.items():
-        pairs.setdefault(tier, []).append((path, made))
+    for path, old_tier in tier_by_path.items():
+        if path not in seen:
+            _remove_record(folder / old_tier / path, folder / old_tier)
+            touched.add(old_tier)
+            removed += 1
     digests, counts = {}, {}
-    for tier, items in pairs.items():
+    for tier, posts in tiers.items():
+        if tier not in touched and old is not None and tier in old.digests:
+            digests[tier], counts[tier] = old.digests[tier]
+            continue
         digest = hashlib.blake2b(digest_size=16)
-        for path, made in sorted(items):
-            digest.update(f"{path}\0{made}\n".encode())
-        digests[tier], counts[tier] = digest.hexdigest(), len(items)
-    return RecordsUpdate(written, moved, removed, digests, counts)
+        for path in sorted(posts):
+            digest.update(f"{path}\0{posts[path][1]}\n".encode())
+        digests[tier], counts[tier] = digest.hexdigest(), len(posts)
+    state = RecordsState(site, month, shards, tiers, {tier: (digests[tier], counts[tier]) for tier in tiers})
+    if old is None or old.tiers != tiers or old.digests != state.digests or not same_split:
+        _save_state(folder, state, old)
+    return RecordsUpdate(
+        written, moved, removed, digests, counts, {tier: list(posts) for tier, posts in tiers.items()}
+    )
 
 
 # --- the bundles -------------------------------------------------------------------------------
@@ -318,30 +381,91 @@ def update_search_index(
     """
     folder = records_folder(output, cache_folder)
     try:
-        update = update_records(folder, sections, text, kind_titles)
+        with _no_collection():
+            update = update_records(folder, sections, text, kind_titles)
     except OSError as exc:
         raise BuildError(f"cannot write the search records in '{folder}': {exc.strerror}") from None
     index = output / INDEX_DIR
     tiers = update.tiers
     _drop_strangers(index, {*tiers, BUNDLES})
+    archive = [tier for tier in tiers if tier != RECENT]
+    padding = padding_key(archive, update.digests)
+    stamps = {tier: read_stamp(index / tier) for tier in tiers}
+    repad = padding != NO_PAD and any(stamps[tier].get("padded") != padding for tier in archive)
     total = 0
     for tier in tiers:
         bundle = index / tier
-        stamp = read_stamp(bundle)
+        stamp = stamps[tier]
         indexed = stamp.get("indexed")
-        made = (bundle / "pagefind.js").is_file()
-        if stamp.get("records") != update.digests[tier] or not isinstance(indexed, int) or not made:
-            staged = ordered_copy(folder / tier)
-            try:
-                indexed = build_bundle(staged, bundle)
-            finally:
-                shutil.rmtree(staged, ignore_errors=True)
-            stamp = {"records": update.digests[tier], "indexed": indexed}
-            (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-        total += indexed
+        fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
+        fresh = fresh and (bundle / "pagefind.js").is_file()
+        if fresh and repad and tier in archive and "padded" in stamp:
+            # a padded bundle is padded again from Pagefind's own index: without it, made again
+            fresh = _raw_path(folder, tier).is_file()
+        if not fresh:
+            stamp = stamps[tier] = _make_bundle(
+                folder, tier, bundle, update, padding != NO_PAD and tier in archive
+            )
+        total += int(stamp["indexed"])  # type: ignore[call-overload]
+    if repad:
+        with _no_collection():
+            raws: dict[str, dict[str, RawIndex]] = {}
+            for tier in archive:  # Pagefind's own indexes, read only now: not held while it runs
+                raw = load_raw(folder, tier)
+                if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
+                    stamps[tier] = _make_bundle(folder, tier, index / tier, update, True)
+                    raw = load_raw(folder, tier)
+                if raw is None:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
+                    raw = capture_raw(index / tier)
+                    save_raw(folder, tier, raw)
+                raws[tier] = raw
+            for tier in archive:
+                if stamps[tier].get("padded") != padding:
+                    pad_bundle(index / tier, tier, raws)
+                    stamp = {**stamps[tier], "padded": padding}
+                    (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
+
+
+def _make_bundle(
+    folder: Path, tier: str, bundle: Path, update: RecordsUpdate, keep: bool
+) -> dict[str, object]:
+    """Index a tier's records into its bundle with Pagefind; with ``keep``, keep Pagefind's own
+    index in the records folder for padding. Return the bundle's stamp."""
+    staged = ordered_copy(folder / tier, update.paths.get(tier))
+    try:
+        indexed = build_bundle(staged, bundle)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
+    (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    if keep:
+        with _no_collection():
+            save_raw(folder, tier, capture_raw(bundle))
+    return stamp
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: the records' state makes a tuple per post and no cycles, and
+    each collection would walk the whole site in memory (2/3 of this step's time at 20,000 posts)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def padding_key(archive: list[str], digests: dict[str, str]) -> str:
+    """What the archive bundles are padded to: all their records; :data:`NO_PAD` for one bundle."""
+    if len(archive) < 2:
+        return NO_PAD
+    parts = [PAD_VERSION] + [f"{tier}\0{digests[tier]}" for tier in archive]
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def _drop_strangers(index: Path, keep: set[str]) -> None:
@@ -357,8 +481,9 @@ def _drop_strangers(index: Path, keep: set[str]) -> None:
             os.unlink(entry.path)
 
 
-def ordered_copy(site: Path) -> Path:
-    """A fresh folder of hard links to the records under ``site``, made in sorted order.
+def ordered_copy(site: Path, paths: Iterable[str] | None = None) -> Path:
+    """A fresh folder of hard links to the records under ``site`` (those at ``paths``, if given,
+    else every .html file there), made in sorted order.
 
     Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
     that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
@@ -366,13 +491,15 @@ def ordered_copy(site: Path) -> Path:
     """
     copy = site.with_name(f"{TEMP_PREFIX}{site.name}")
     shutil.rmtree(copy, ignore_errors=True)
-    for path in sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")):
-        target = copy / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+    if paths is None:
+        paths = (p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    source, target = str(site), str(copy)
+    for path in sorted(paths):  # plain strings: 100,000 records (pathlib took 4 s of 9)
+        os.makedirs(os.path.dirname(os.path.join(target, path)), exist_ok=True)
         try:
-            os.link(site / path, target)
+            os.link(os.path.join(source, path), os.path.join(target, path))
         except OSError:
-            shutil.copyfile(site / path, target)
+            shutil.copyfile(os.path.join(source, path), os.path.join(target, path))
     return copy
 
 
@@ -486,10 +613,15 @@ def _write_pf(path_of: str, language: str, value: Any, digits: int, folder: Path
 
     ``path_of`` places the name in the bundle, e.g. ``filter/{}.pf_filter``.
     """
-    data = cbor_encode(value)
+    return _write_raw_pf(path_of, language, cbor_encode(value), digits, folder)
+
+
+def _write_raw_pf(path_of: str, language: str, data: bytes, digits: int, folder: Path, level: int = 9) -> str:
+    """:func:`_write_pf` for CBOR already encoded; a file already there is left as it is."""
     name = f"{language}_" + "".join(f"{byte:x}" for byte in hashlib.sha1(data).digest())[:digits]
     target = folder / path_of.format(name)
-    target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=9, mtime=0))
+    if not target.is_file():
+        target.write_bytes(gzip.compress(SIGNATURE + data, compresslevel=level, mtime=0))
     return name
 
 
@@ -511,6 +643,246 @@ def stable_filters(bundle: Path) -> None:
         meta_file.unlink()
         info["hash"] = _write_pf("pagefind.{}.pf_meta", language, meta, 10, bundle)
     entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+# --- archive bundles that score as one index ----------------------------------------------------
+# Pagefind scores a page with its own bundle's statistics: the number of pages, their average
+# length, and for each query term the number of pages holding a word that starts with it (BM25's
+# IDF). Bundles of a few thousand posts each differ there by a percent or two, enough to reorder
+# results whose scores are that close. So each archive bundle is given the statistics of the whole
+# archive: its page list is padded to the archive's page count (placeholder pages that no word
+# points to, whose lengths make up the archive's total), and every word of the archive gets a
+# placeholder word beside it, the word and a space (no query term holds a space, so only prefix
+# matching finds it), that points to the pages of the other bundles holding the word, under
+# numbers past the end of the page list: Pagefind counts them, but never scores nor shows them.
+# Scores in every archive bundle are then the ones one index of the archive gives. Pagefind's own
+# index of each bundle is kept in the records folder (raw/<tier>-<version>.pickle), so a bundle is padded
+# again, without running Pagefind, when another one changed.
+
+RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
+PAD = " "  # the suffix of a placeholder word
+PAD_VERSION = "4"  # bump when the padding changes: every archive bundle is padded again
+RAW_VERSION = "4"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
+PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
+NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
+
+
+def _uint(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned integer (or array length) whose CBOR head is at ``pos``, and the position after it."""
+    info = data[pos] & 31
+    if info < 24:
+        return info, pos + 1
+    size = 1 << (info - 24)
+    return int.from_bytes(data[pos + 1 : pos + 1 + size], "big"), pos + 1 + size
+
+
+# the size of a CBOR integer by its first byte (word locations are integers, positive or negative)
+_INT_SIZE = bytes(1 + (0 if b & 31 < 24 else 1 << ((b & 31) - 24)) if b & 31 < 28 else 1 for b in range(256))
+
+
+def _page_numbers(data: bytes, pos: int, into: list[int]) -> int:
+    """Append the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``."""
+    count, pos = _uint(data, pos)
+    page = 0
+    sizes = _INT_SIZE
+    for _ in range(count):  # the small cases inline: this runs for every page of every word
+        fields = data[pos] & 31
+        delta = data[pos + 1]
+        if delta < 24:
+            pos += 2
+        else:
+            delta, pos = _uint(data, pos + 1)
+        page += delta
+        into.append(page)
+        for _ in range(fields - 1):  # the locations, and the meta locations if there
+            items = data[pos] & 31
+            if items < 24:
+                pos += 1
+            else:
+                items, pos = _uint(data, pos)
+            for _ in range(items):
+                pos += sizes[data[pos]]
+    return pos
+
+
+def chunk_words(data: bytes) -> dict[str, list[int]]:
+    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``.
+
+    A chunk is ``[[[word, pages, [[variant, pages]...]]...]]``; a word's variants (its forms with
+    diacritics) are found with it, so their pages count as its pages.
+    """
+    words: dict[str, list[int]] = {}
+    _, pos = _uint(data, 0)
+    count, pos = _uint(data, pos)
+    for _ in range(count):
+        fields = data[pos] & 31
+        length, pos = _uint(data, pos + 1)
+        word = data[pos : pos + length].decode("utf-8")
+        pages: list[int] = []
+        pos = _page_numbers(data, pos + length, pages)
+        if fields >= 3:
+            variants, pos = _uint(data, pos)
+            for _ in range(variants):
+                length, pos = _uint(data, pos + 1)
+                pos = _page_numbers(data, pos + length, pages)
+            pages = sorted(set(pages))
+        words[word] = pages
+    return words
+
+
+def _placeholder(delta: int) -> bytes:
+    """One placeholder page, ``[delta, []]``: no word locations."""
+    return b"\x82" + _cbor_argument(0, delta) + b"\x80"
+
+
+_PLACEHOLDERS = [_placeholder(delta) for delta in range(4096)]
+
+
+class Postings(NamedTuple):
+    """A word's pages in one bundle, as placeholders ready for another bundle's padding (a tuple:
+    30,000 of them unpickle in 0.02 s, as a dataclass in 1.6 s)."""
+
+    first: int  # the first page's number
+    last: int
+    count: int
+    rest: bytes  # the placeholders of the pages after the first, delta-encoded
+
+
+def postings(pages: list[int]) -> Postings:
+    """:class:`Postings` of rising page numbers."""
+    table = _PLACEHOLDERS
+    deltas = [b - a for a, b in zip(pages, pages[1:], strict=False)]
+    rest = b"".join([table[d] if d < 4096 else _placeholder(d) for d in deltas])
+    return Postings(pages[0], pages[-1], len(pages), rest)
+
+
+@dataclass
+class RawIndex:
+    """One language of a bundle as Pagefind made it: its meta, its index chunks, its words' pages."""
+
+    meta: list[Any]  # [version, [[page hash, word count]...], [[from, to, chunk]...], filters, sorts, fields]
+    chunks: dict[str, bytes]  # chunk name -> its CBOR
+    words: dict[str, Postings]
+    pages_cbor: bytes = b""  # the pages of the meta, each encoded, without the list's head
+
+    @property
+    def pages(self) -> int:
+        return len(self.meta[1])
+
+    @property
+    def length(self) -> int:
+        """The words of all pages, as Pagefind counts them."""
+        return sum(page[1] for page in self.meta[1])
+
+
+def capture_raw(bundle: Path) -> dict[str, RawIndex]:
+    """Read a bundle Pagefind made (its filters made stable): each language's index."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    raw = {}
+    for language, info in sorted(entry["languages"].items()):
+        meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
+        chunks: dict[str, bytes] = {}
+        words: dict[str, Postings] = {}
+        for _, _, name in meta[2]:
+            data = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
+            if not data.startswith(SIGNATURE):
+                raise ValueError(f"{bundle}: {name} is not a Pagefind index chunk")
+            chunks[name] = data[len(SIGNATURE) :]
+            for word, pages in chunk_words(chunks[name]).items():
+                if pages:
+                    words[word] = postings(pages)
+        pages_cbor = b"".join(map(cbor_encode, meta[1]))
+        raw[language] = RawIndex(meta, chunks, words, pages_cbor)
+    return raw
+
+
+def _raw_path(folder: Path, tier: str) -> Path:
+    return folder / RAW / f"{tier}-{RAW_VERSION}.pickle"
+
+
+def save_raw(folder: Path, tier: str, raw: dict[str, RawIndex]) -> None:
+    """Keep a bundle's own index in the records folder, for padding it again later."""
+    path = _raw_path(folder, tier)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for other in path.parent.glob(f"{tier}-*.pickle"):  # another version's
+        if other != path:
+            other.unlink()
+    data = pickle.dumps((RAW_VERSION, raw), protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(path, data, durable=False)
+
+
+def load_raw(folder: Path, tier: str) -> dict[str, RawIndex] | None:
+    """A bundle's own index kept by :func:`save_raw`; None when missing or of another version."""
+    try:
+        with _raw_path(folder, tier).open("rb") as handle:
+            version, raw = pickle.load(handle)
+    except Exception:  # missing or unreadable: the bundle is made again
+        return None
+    return raw if version == RAW_VERSION else None
+
+
+def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) -> None:
+    """Write ``bundle``'s meta and index chunks from its own index padded to the statistics of all
+    the archive bundles in ``raws`` (tier -> languages), in order; the other files stay as they are.
+    """
+    entry_file = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    tiers = sorted(raws, key=lambda name: (len(name), name))
+    keep: set[str] = set()
+    for language, own in raws[tier].items():
+        others = [(name, raws[name][language]) for name in tiers if language in raws[name]]
+        total = sum(raw.pages for _, raw in others)
+        # placeholder numbers: past the padded page list, one per page of the archive
+        offsets, start = {}, total
+        for name, raw in others:
+            offsets[name], start = start, start + raw.pages
+        vocabulary = sorted({word for _, raw in others for word in raw.words})
+        chunks = [list(chunk) for chunk in own.meta[2]]
+        firsts = [chunk[0] for chunk in chunks]
+        extra: dict[int, list[bytes]] = {}
+        for word in vocabulary:
+            parts: list[bytes] = []
+            count = last = 0
+            for name, raw in others:
+                found = raw.words.get(word) if name != tier else None
+                if found is not None:
+                    parts += [_placeholder(offsets[name] + found.first - last), found.rest]
+                    last, count = offsets[name] + found.last, count + found.count
+            if not count or not chunks:  # (a bundle without a word has no chunk to hold it)
+                continue
+            # the chunk a query for the word loads: the one whose range holds it, else the one before
+            at = max(0, bisect.bisect_right(firsts, word) - 1)
+            chunk = chunks[at]
+            chunk[0], chunk[1] = min(chunk[0], word), max(chunk[1], word)
+            head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
+            extra.setdefault(at, []).append(head + b"".join(parts))
+        (bundle / "index").mkdir(exist_ok=True)
+        for at, chunk in enumerate(chunks):
+            data = own.chunks[chunk[2]]
+            if at in extra:
+                _, count, pos = _cbor_head(data, 1)
+                data = b"\x81" + _cbor_argument(4, count + len(extra[at])) + data[pos:] + b"".join(extra[at])
+            chunk[2] = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
+            keep.add(f"{chunk[2]}.pf_index")
+        pages = _cbor_argument(4, total) + own.pages_cbor
+        padding = total - own.pages
+        if padding > 0:  # placeholder pages with no words but the last, which has the others' words
+            missing = sum(raw.length for _, raw in others) - own.length
+            pages += cbor_encode(["", 0]) * (padding - 1) + cbor_encode(["", missing])
+        meta = own.meta
+        parts = [cbor_encode(meta[0]), pages, cbor_encode(chunks), *map(cbor_encode, meta[3:])]
+        data = _cbor_argument(4, len(meta)) + b"".join(parts)
+        old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
+        new_name = _write_raw_pf("pagefind.{}.pf_meta", language, data, 10, bundle, PAD_LEVEL)
+        if old_meta.name != f"pagefind.{new_name}.pf_meta":
+            old_meta.unlink(missing_ok=True)
+        entry["languages"][language]["hash"] = new_name
+    for path in (bundle / "index").iterdir():
+        if path.name not in keep:
+            path.unlink()
+    write_if_changed(
+        entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
+    )
 
 
 def indexed_pages(log: str) -> int:
