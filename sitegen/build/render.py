@@ -91,6 +91,12 @@ class TrackingEnvironment(jinja2.Environment):
     template_class = TrackingTemplate
     context_class = TrackingContext
 
+    def make_globals(self, d: Any) -> Any:
+        # Every template shares the environment's globals (none gets its own): one dict instead of
+        # a chain per template, so Jinja's check at each {% from ... import %} ("does this page
+        # bring globals the imported module lacks?") compares two dicts' keys in C.
+        return self.globals if not d else super().make_globals(d)
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Jinja's own getattr, inlined: this runs for every ``a.b`` of every page (~500,000 calls at
         # 4,000 posts); only posts, channels and pages are recorded (see pages.note_read).
@@ -278,6 +284,7 @@ class Renderer:
         # Jinja keeps one instance of each for the whole build instead of one per page.
         self.env.globals.update(self.globals)
         self.env.filters["post_title"] = self.post_title
+        self.env.globals["list_entry"] = self.list_entry
         self.env.filters["in_archive"] = self.archive.rewrite
         self._articles: dict[str, tuple[Markup, set[ReadKey]]] = {}
         self._post_content: Any = None
@@ -300,6 +307,19 @@ class Renderer:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""
         note_read(view, "title")  # both are "file" reads: see pages.POST_FACETS
         return self.lang.t(view.title_key, n=view.id) if view.title_key else view.title
+
+    def list_entry(self, view: Any) -> tuple[str, str]:
+        """A list item's title, and its excerpt going on where the title stops ("" when the title
+        says it all): a title cut between words drops its last punctuation, so does the excerpt's
+        start ("Адыгее…" then "…подразделениями")."""
+        head = self.post_title(view)
+        note_read(view, "summary")
+        summary = view.summary
+        stem = head[:-1] if head.endswith("…") else head
+        rest = summary[len(stem) :].lstrip(" .,;:!?…-–—") if summary.startswith(stem) else summary
+        if not rest or rest == "…":
+            return head, ""
+        return head, ("…" if head.endswith("…") and rest != summary else "") + rest
 
     def article(self, view: Any, section: Any) -> Markup:
         """A post's content as ``_post.html``'s ``post_content`` macro renders it, once per post.
