@@ -35,26 +35,9 @@ import sitegen.build.steps as steps  # noqa: E402
 from sitegen.build import build_site  # noqa: E402
 from sitegen.config import Config  # noqa: E402
 
-QUERIES = [
-    "rocket",
-    "memory cache",
-    "python release",
-    "search",
-    "benchmark results",
-    "open source",
-    "server",
-    "photo",
-    "week news",
-    "ракета",
-    "ракетами",
-    "поиск",
-    "новый выпуск",
-    "данные модель",
-    "архив",
-    "спасибо всем",
-    "зима",
-    "сервер кэш",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import QUERIES, agreement  # noqa: E402
+
 TOP = 10
 LOADED = 200  # results whose URL is loaded per query and layout (ties past the 10th are rare)
 
@@ -120,17 +103,6 @@ def query(folder: Path, queries: list[str]) -> dict[str, list[dict]]:
             [node, str(runner), str(folder), *queries], capture_output=True, text=True, check=True
         )
     return json.loads(result.stdout)
-
-
-def agreement(merged: list[dict], single: list[dict]) -> float:
-    """The share of the merged top 10 in the single index's top 10, ties with its 10th included."""
-    if not single:
-        return 1.0
-    scores = {r["url"]: r["score"] for r in single}
-    cut = single[min(TOP, len(single)) - 1]["score"]
-    best = {r["url"] for r in single[:TOP]}
-    hits = sum(1 for r in merged[:TOP] if r["url"] in best or scores.get(r["url"], -1) >= cut * (1 - 1e-6))
-    return hits / min(TOP, len(single))
 
 
 def quality(output: Path, cache: Path) -> None:

@@ -269,42 +269,12 @@ def test_cold_and_incremental_builds_make_the_same_bundles(
 
 # --- results quality: the merged bundles against one single index -------------------------------
 
-# Words of bench/generate.py's vocabulary in both languages, alone and in pairs, and Russian forms.
-QUALITY_QUERIES = [
-    "rocket",
-    "memory cache",
-    "python release",
-    "search",
-    "benchmark results",
-    "open source",
-    "server",
-    "photo",
-    "week news",
-    "ракета",
-    "ракетами",
-    "поиск",
-    "новый выпуск",
-    "данные модель",
-    "архив",
-    "спасибо всем",
-    "зима",
-    "сервер кэш",
-]
-
-
-def _agreement(merged: list[dict], single: list[dict], top: int = 10) -> float:
-    """The share of the merged top results that are in the single index's top, ties included.
-
-    A result scored as high as the single index's last top result may stand in its place: Pagefind
-    orders equal scores by their place in a bundle, which differs between one index and several.
-    """
-    if not single:
-        return 1.0
-    scores = {r["url"]: r["score"] for r in single}
-    cut = single[min(top, len(single)) - 1]["score"]
-    best = {r["url"] for r in single[:top]}
-    hits = sum(1 for r in merged[:top] if r["url"] in best or scores.get(r["url"], -1) >= cut * (1 - 1e-6))
-    return hits / min(top, len(single))
+sys.path.insert(0, str(BENCH))
+try:
+    from quality import QUERIES as QUALITY_QUERIES  # shared with bench/search_step.py
+    from quality import agreement as _agreement
+finally:
+    sys.path.remove(str(BENCH))
 
 
 @pytest.fixture(scope="module")
