@@ -341,6 +341,13 @@ class PostStore:
         return True
 
 
+def _context_blob(page: Page, names: tuple[str, ...]) -> bytes:
+    """What a page's render read of its own context (see pages.context_values), as the store keeps it."""
+    from sitegen.build.pages import context_values
+
+    return pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def read_key(key: ReadKey) -> str:
     """A read key as the page store keeps it: "<post id or -1> <facet> <channel>"."""
     return f"{key[1]} {key[2]} {key[0]}"
@@ -819,8 +826,6 @@ class BuildCache:
 
         A page whose context follows from its path (a post's page) is known by its size alone
         (:attr:`last_sizes`); only the few others' records are read from the page store."""
-        from sitegen.build.pages import context_values
-
         known: dict[str, tuple[str, int, str, bytes]] = {}
         dirty: set[str] = set()
         last = self.last_sizes
@@ -848,7 +853,7 @@ class BuildCache:
                     todo.append(page)
                     continue
                 names = tuple(record[2].split("\n")) if record[2] else ()
-                if pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL) != record[3]:
+                if _context_blob(page, names) != record[3]:
                     todo.append(page)
                     continue
                 size = record[1]
@@ -865,11 +870,7 @@ class BuildCache:
     def record_page(self, page: Page, names: tuple[str, ...], reads: frozenset[Any], size: int) -> None:
         """Remember what the file of ``page`` was rendered from: what the render read of the page's
         context (``names``) and of the posts and channels (``reads``)."""
-        from sitegen.build.pages import context_values
-
-        values = None
-        if not page.fixed:
-            values = pickle.dumps(context_values(page, names), protocol=pickle.HIGHEST_PROTOCOL)
+        values = None if page.fixed else _context_blob(page, names)
         keys = [read_key(key) for key in reads]
         self.records[page.path] = (page.template, size, "\n".join(names), values, keys)
         self.sizes[page.path] = size

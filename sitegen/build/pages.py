@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sitegen.build.excerpt import shorten, visible_text
 from sitegen.build.load import ChannelSource
-from sitegen.build.markdown import markdown_to_html, tags_in_html
+from sitegen.build.markdown import tags_in_html
 from sitegen.model import Channel, Media, Post
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -504,12 +504,6 @@ def make_post_view(
     if media:
         view.media = _media_views(view, media, files)
     return view
-
-
-def view_of_post(post: Post, source: ChannelSource, tz: ZoneInfo) -> PostView:
-    """A post's view made straight from the post (no cache): its Markdown rendered here."""
-    detail, tags = post_detail(post, markdown_to_html(post.text, source.channel.username))
-    return make_post_view(post_head(post, tags), source.channel.username, source.media_files, tz, "", detail)
 
 
 def make_section(source: ChannelSource, views: list[PostView]) -> Section:
