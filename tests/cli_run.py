@@ -1,13 +1,25 @@
-"""Run the ``sitegen`` command in-process, as a terminal would, for the CLI tests."""
+"""Run the ``sitegen`` command for the CLI tests: in-process, as a terminal would, or as a
+subprocess of this checkout's code."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from sitegen.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]  # ``sitegen`` as a subprocess
+
+
+def environment() -> dict[str, str]:
+    """This process's environment with this checkout first on PYTHONPATH: a subprocess runs this code."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
 
 
 def run(

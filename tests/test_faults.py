@@ -9,7 +9,6 @@ and the one line printed say what happened. A scrape that gives up leaves earlie
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import re
 import signal
@@ -27,10 +26,9 @@ from fake_telegram import FakeTelegram, Fault, LocalServer
 from sitegen import content
 from sitegen.cli import main
 from sitegen.files import TEMP_PREFIX
+from tests.cli_run import COMMAND, environment
 
-REPO = Path(__file__).resolve().parents[1]
 CHANNEL = "sudpress53"
-COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
 SUMMARY = re.compile(
     r"^Scraped 1 channel\(s\): (\d+) new, (\d+) updated, (\d+) deleted posts, (\d+) media files"
     r"(?: \((\d+) not downloaded\))?, (\d+) page requests in [\d.]+ s$"
@@ -367,12 +365,6 @@ def test_a_scrape_that_gives_up_on_its_first_request_changes_nothing(server, tmp
 # --- killed at random moments -------------------------------------------------------------------------
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
-
-
 KILLS = 15
 
 
@@ -391,7 +383,7 @@ def test_sigkill_at_random_moments_then_a_normal_run_loses_nothing(server, tmp_p
         process = subprocess.Popen(
             COMMAND + ["scrape", CHANNEL],
             cwd=tmp_path,
-            env=_environment(),
+            env=environment(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -409,7 +401,7 @@ def test_sigkill_at_random_moments_then_a_normal_run_loses_nothing(server, tmp_p
     done = subprocess.run(
         COMMAND + ["scrape", CHANNEL],
         cwd=tmp_path,
-        env=_environment(),
+        env=environment(),
         capture_output=True,
         text=True,
         timeout=120,

@@ -8,10 +8,8 @@ the export's files under the scraper's names.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -35,15 +33,9 @@ from sitegen import content
 from sitegen.build import build_site
 from sitegen.config import Config
 from sitegen.files import TEMP_PREFIX
+from tests.cli_run import COMMAND, environment
 
 REPO = Path(__file__).resolve().parents[1]
-COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
 
 
 def sitegen(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

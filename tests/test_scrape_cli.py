@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,10 +13,9 @@ from process_kills import kill_at_thresholds
 
 from sitegen import content
 from sitegen.files import TEMP_PREFIX
+from tests.cli_run import COMMAND, environment
 
-REPO = Path(__file__).resolve().parents[1]
 CHANNEL = "sudpress53"
-COMMAND = [sys.executable, "-c", "from sitegen.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +23,6 @@ def server():
     local = LocalServer()
     yield local
     local.stop()
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return env
 
 
 def write_config(folder: Path, fake: FakeTelegram, channels: tuple[str, ...] = ()) -> None:
