@@ -177,6 +177,30 @@ def test_a_no_op_build_puts_back_an_output_file_deleted_by_hand(tmp_path: Path) 
     assert page.read_bytes() == before
 
 
+def test_media_replaced_in_content_or_in_output_is_put_in_place_again(tmp_path: Path) -> None:
+    """The build keeps media it linked last time without looking at them (the output check does,
+    in a child process): a file replaced on either side, by one of the same size, is still seen."""
+    make_site(tmp_path, range(1, 30))
+    build(tmp_path, jobs=2)
+    source = tmp_path / "content" / CHANNEL / "media" / "14" / "1.jpg"
+    copy = tmp_path / "output" / CHANNEL / "media" / "14" / "1.jpg"
+    new = source.with_name("new.tmp")
+    new.write_bytes(b"\xff\xd8\xff\xe1" + b"14")  # what a scrape does: a new file renamed into place
+    os.replace(new, source)
+    assert build(tmp_path, jobs=2) >= 1
+    assert copy.read_bytes() == source.read_bytes()
+    copy.unlink()  # by hand, in output/: another file of the same size
+    copy.write_bytes(b"\x00" * len(source.read_bytes()))
+    assert build(tmp_path, jobs=2) == 1
+    assert copy.read_bytes() == source.read_bytes()
+    other = tmp_path / "output" / CHANNEL / "media" / "21" / "1.jpg"
+    other.unlink()
+    add_post(tmp_path, make_post(30))  # a build that renders pages puts it back too
+    build(tmp_path, jobs=2)
+    assert other.read_bytes() == (tmp_path / "content" / CHANNEL / "media" / "21" / "1.jpg").read_bytes()
+    assert os.stat(other).st_ino == os.stat(tmp_path / "content" / CHANNEL / "media" / "21" / "1.jpg").st_ino
+
+
 def test_an_override_that_counts_the_channel_posts_is_current_on_every_post_page(tmp_path: Path) -> None:
     """Issue 14: a site's post.html showing {{ section.posts|length }} went stale on older posts."""
     site, cold = tmp_path / "site", tmp_path / "cold"

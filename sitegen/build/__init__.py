@@ -43,16 +43,27 @@ def build_site(
     steps.next("Checking for changes")
     cache = BuildCache(cfg, clean)
     cache.progress = progress
-    fingerprint = cache.fingerprint(cfg)
-    last = None if clean else cache.unchanged(fingerprint)
-    steps.done()
-    if last is not None:  # nothing changed since the last build, and its output is in place
-        return dataclasses.replace(last, written=0, removed=0)
+    jobs = jobs or default_jobs()
+    try:
+        cache.start_check(jobs)  # the output folder is checked while the content is
+        fingerprint = cache.fingerprint(cfg)
+        last = None if clean else cache.unchanged(fingerprint)
+        steps.done()
+        if last is not None:  # nothing changed since the last build, and its output is in place
+            return dataclasses.replace(last, written=0, removed=0)
+        return _build_changed(cfg, cache, clean, progress, jobs, fingerprint)
+    finally:
+        cache.close()
+
+
+def _build_changed(
+    cfg: Config, cache: BuildCache, clean: bool, progress: ProgressSink, jobs: int, fingerprint: str | None
+) -> BuildReport:
     from sitegen.build.pages import forget_details
     from sitegen.build.steps import build_changed  # Markdown and Jinja load only from here
 
     try:
-        return build_changed(cfg, cache, clean, progress, jobs or default_jobs(), fingerprint)
+        return build_changed(cfg, cache, clean, progress, jobs, fingerprint)
     finally:
         forget_details()  # the views of this build's posts: not kept alive by the details' queue
         gc.unfreeze()  # build_changed freezes the posts it loads (see steps.make_sections)

@@ -13,7 +13,9 @@ Stores in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it), o
   facet of each post and channel, and for each page what its render read (context variables and
   post and channel facets, see :class:`sitegen.build.pages.READS`), indexed by what was read, and
   the file's size;
-- ``state-<output>.pickle``: the fingerprint of the last build's inputs, its report and page sizes.
+- ``state-<output>.pickle``: the fingerprint of the last build's inputs, its report, its pages'
+  sizes and its hard-linked media (device, inode, size), which a forked child holds against
+  output/ while the build reads the content (:class:`sitegen.build.write.OutputCheck`).
 
 A page is rendered again only when something it read changed. Parsing and rendering of what is
 left run in worker processes (fork) when there is enough of it.
@@ -24,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import json
 import os
 import pickle
 import shutil
@@ -37,13 +38,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sitegen.build.load import BuildError, ChannelSource, list_media, load_content
-from sitegen.build.write import MANIFEST
+from sitegen.build.write import Link, OutputCheck
 from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, POSTS_DIR, channel_dirs, parse_post_file
-from sitegen.files import TEMP_PREFIX, read_bytes
+from sitegen.files import TEMP_PREFIX, UnsafePathError, check_relative, read_bytes
 from sitegen.progress import NoProgress, ProgressSink
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
@@ -171,9 +173,12 @@ def _warm_up() -> None:
 
 
 def parse_detail(path: str | Path, channel: str, data: bytes | None = None) -> tuple[Any, Any]:
-    """Parse and render one post file: its head and its detail (see pages.PostHead, PostDetail)."""
+    """Parse and render one post file: its head and its detail (see pages.PostHead, PostDetail).
+
+    A media path that would leave the channel folder stops the build here, so no head in the
+    cache has one."""
     from sitegen.build.markdown import markdown_to_html  # Markdown loads only when a post is new
-    from sitegen.build.pages import post_detail, post_head
+    from sitegen.build.pages import head_files, post_detail, post_head
 
     if data is None:
         try:
@@ -183,7 +188,13 @@ def parse_detail(path: str | Path, channel: str, data: bytes | None = None) -> t
     post = parse_post_file(Path(path), data)
     post.channel = channel
     detail, tags = post_detail(post, markdown_to_html(post.text, channel))
-    return post_head(post, tags), detail
+    head = post_head(post, tags)
+    for file, what in head_files(head):
+        try:
+            check_relative(file)
+        except UnsafePathError as exc:
+            raise BuildError(f"{path}: media {what}: {exc}") from None
+    return head, detail
 
 
 def _parse(item: tuple[str, str, str]) -> tuple[str, Any, bytes]:
@@ -196,6 +207,117 @@ def _parse(item: tuple[str, str, str]) -> tuple[str, Any, bytes]:
     head, detail = parse_detail(path, channel, data)
     blob = pickle.dumps(detail, protocol=pickle.HIGHEST_PROTOCOL)
     return post_key(version, channel, os.path.basename(path), data), head, blob
+
+
+class FolderStore:
+    """A cache of ``{folder: {name: value}}`` on disk: a pickle of the whole, and a log of the
+    changes of the builds since, so a build that changed a few posts writes a few entries instead
+    of 100,000 (the log is folded into a new whole once it is long).
+
+    Each log frame carries the generation of the whole it follows: frames of another one, or one
+    cut short by a killed build, are never applied. Values must be plain data, equal when they
+    mean the same; a stale value is harmless to the stores kept here (each is checked by use).
+    """
+
+    _FRAME = struct.Struct("<I")
+
+    def __init__(self, path: Path, version: str) -> None:
+        self.path = path
+        self.log = path.with_name(path.name + ".log")
+        self.version = version
+        self.generation = b""  # of the whole on disk; b"": none
+        self.logged = 0  # entries in the log
+        self.log_end = 0  # where the log's last whole frame ends
+        self.data: dict[str, dict[str, Any]] = {}
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        """The stored data (empty when there is none of this version)."""
+        self.data, self.generation, self.logged, self.log_end = {}, b"", 0, 0
+        try:
+            with self.path.open("rb") as handle:
+                version, generation, data = pickle.load(handle)
+        except Exception:  # missing, another layout, broken: start over
+            return self.data
+        if version != self.version:
+            return self.data
+        self.data, self.generation = data, generation
+        try:
+            log = self.log.read_bytes()
+        except OSError:
+            log = b""
+        self._replay(log)
+        return self.data
+
+    def _replay(self, log: bytes) -> None:
+        pos, head = 0, self._FRAME.size
+        while pos + head <= len(log):
+            (length,) = self._FRAME.unpack_from(log, pos)
+            if pos + head + length > len(log):
+                break  # cut short
+            try:
+                generation, changes = pickle.loads(log[pos + head : pos + head + length])
+            except Exception:
+                break
+            if generation != self.generation:
+                break
+            for folder, changed, removed in changes:
+                if changed is None:
+                    self.data.pop(folder, None)
+                    continue
+                entries = self.data.setdefault(folder, {})
+                entries.update(changed)
+                for name in removed:
+                    entries.pop(name, None)
+                self.logged += len(changed) + len(removed)
+            pos += head + length
+        self.log_end = pos
+
+    def save(self, data: dict[str, dict[str, Any]]) -> None:
+        """Store ``data``: the changes since :meth:`load` appended to the log, or a new whole."""
+        changes: list[tuple[str, dict[str, Any] | None, list[str]]] = []
+        count = 0
+        for folder in self.data.keys() | data.keys():
+            old, new = self.data.get(folder), data.get(folder)
+            if new is None:
+                changes.append((folder, None, []))
+                continue
+            if old is None:
+                old = {}
+            get = old.get
+            changed = {
+                name: value for name, value in new.items() if get(name) is not value and get(name) != value
+            }
+            removed = [name for name in old if name not in new]
+            if changed or removed or folder not in self.data:
+                changes.append((folder, changed, removed))
+                count += len(changed) + len(removed)
+        if not changes:
+            return
+        total = sum(len(entries) for entries in data.values())
+        if not self.generation or self.logged + count > max(1000, total // 10):
+            self._write_whole(data)
+        else:
+            self._append(changes)
+            self.logged += count
+        self.data = data
+
+    def _write_whole(self, data: dict[str, dict[str, Any]]) -> None:
+        generation = os.urandom(8)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{TEMP_PREFIX}{self.path.name}")
+        with tmp.open("wb") as handle:
+            pickle.dump((self.version, generation, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+        self.log.unlink(missing_ok=True)
+        self.generation, self.logged, self.log_end = generation, 0, 0
+
+    def _append(self, changes: list[tuple[str, dict[str, Any] | None, list[str]]]) -> None:
+        blob = pickle.dumps((self.generation, changes), protocol=pickle.HIGHEST_PROTOCOL)
+        with open(self.log, "r+b" if self.log.exists() else "wb") as handle:
+            handle.truncate(self.log_end)  # drop a frame a killed build left half-written
+            handle.seek(self.log_end)
+            handle.write(self._FRAME.pack(len(blob)) + blob)
+            self.log_end = handle.tell()
 
 
 POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's items
@@ -224,6 +346,14 @@ class PostEntry:
     store: PostStore | None = None  # where the detail is, with the posts folder and the channel
     folder: str = ""
     channel: str = ""
+    loaded: tuple[str, Any, int, int] | None = None  # the index's record this entry was made from
+
+    def record(self) -> tuple[str, Any, int, int]:
+        """The post's record in the index: key, head, and where its detail is in the store."""
+        loaded = self.loaded
+        if loaded is not None and loaded[2] == self.offset and loaded[3] == self.size:
+            return loaded  # the same tuple: the index store sees it unchanged at a glance
+        return (self.key, self.head, self.offset, self.size)
 
     def __call__(self) -> Any:
         """The post's detail, from the store (or its file): a post view's ``load``."""
@@ -511,15 +641,18 @@ class BuildCache:
         self.index_file = self.folder / f"index-{name}.pickle"
         self.state_file = self.folder / f"state-{name}.pickle"
         self.stats_file = self.folder / f"files-{name}.pickle"
-        self.file_stats: dict[str, dict[str, tuple[tuple[int, int, int, int], str]]] = self._load(
-            self.stats_file, {}
+        self.stats_store = FolderStore(self.stats_file, self.version)
+        # the store's data stays as loaded (save() compares with it): this dict's folders are replaced
+        self.file_stats: dict[str, dict[str, tuple[tuple[int, int, int, int], str]]] = dict(
+            self.stats_store.load()
         )
         self.stats_changed = False
         self.hashed: list[tuple[str, str]] = []  # (folder, name) of the post files read this build
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
-        self.media: dict[Path, set[str]] = {}  # each channel's media files, listed by fingerprint()
+        self.media: dict[Path, dict[str, int]] = {}  # each channel's media files, listed by fingerprint()
         self.posts = PostStore(self.posts_file, self.version)
+        self.index_store = FolderStore(self.index_file, self.version)
         self.index: dict[str, dict[str, tuple[str, Any, int, int]]] = {}
         self.entries: dict[str, list[PostEntry]] = {}  # this build's posts, by posts folder
         self.page_store = PageStore(self.folder / f"pages-{name}.sqlite", self.version)
@@ -528,7 +661,10 @@ class BuildCache:
         self.reset = True  # every page is rendered: no site key of the last build, or another one
         self.records: dict[str, tuple[str, int, str | None, bytes | None, list[str]]] = {}
         self.sizes: dict[str, int] = {}  # each page's file size, for the next no-op check
-        self.last_sizes: dict[str, int] = {}  # the same, of the last build (read by unchanged())
+        self.last_sizes: dict[str, int] = {}  # the same, of the last build (see start_check())
+        self.last_links: dict[str, Link] = {}  # the media the last build hard-linked into output/
+        self.last_state: Any = None  # (fingerprint, report) of the last build
+        self.check: OutputCheck | None = None
         self.search_file = self.folder / f"search-size-{name}.pickle"
         self.search_tally: dict[str, object] = self._load(self.search_file, {})  # see sizes.folder_tally
         self.site_key = ""
@@ -584,7 +720,9 @@ class BuildCache:
         for name, key in keys:
             old = known.get(name)
             if old is not None and old[0] == key:
-                entries.append(PostEntry(name, key, old[1], old[2], old[3], None, store, folder, channel))
+                entries.append(
+                    PostEntry(name, key, old[1], old[2], old[3], None, store, folder, channel, old)
+                )
             else:
                 work.append((os.path.join(folder, name), channel, self.version))
         if work:
@@ -626,21 +764,24 @@ class BuildCache:
         known = self.file_stats.get(folder, {})
         seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         keys = []
-        with os.scandir(folder) as found:
-            names = sorted(e.name for e in found if e.name.endswith(".md") and e.is_file())
+        names = sorted(name for name in os.listdir(folder) if name.endswith(".md"))
         stat, fd = os.stat, os.open(folder, os.O_RDONLY)  # stat by name in the folder: no path to build
+        get, regular = known.get, S_ISREG
         for name in names:
             try:
                 st = stat(name, dir_fd=fd)
+                if not regular(st.st_mode):
+                    continue
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                old = known.get(name)
+                old = get(name)
                 if old is not None and old[0] == stamp:
-                    key = old[1]
-                else:
-                    path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
-                    key = post_key(self.version, channel_dir.name, name, read_bytes(path))
-                    self.stats_changed = True
-                    self.hashed.append((folder, name))
+                    seen[name] = old  # the same tuple: the store sees it unchanged at a glance
+                    keys.append((name, old[1]))
+                    continue
+                path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
+                key = post_key(self.version, channel_dir.name, name, read_bytes(path))
+                self.stats_changed = True
+                self.hashed.append((folder, name))
             except OSError as exc:
                 os.close(fd)
                 raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
@@ -669,12 +810,13 @@ class BuildCache:
                     stats[folder] = dict(stats[folder])
                 del stats[folder][name]
         self.hashed.clear()
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
-        self._save(self.stats_file, stats)
+        try:
+            self.stats_store.save(stats)
+        except OSError as exc:
+            self.fail(exc)
         self.stats_changed = False
 
-    def list_media(self, channel_dir: Path) -> set[str]:
+    def list_media(self, channel_dir: Path) -> dict[str, int]:
         """A channel's media files (as :func:`sitegen.build.load.list_media`), listed once a build."""
         media = self.media.get(channel_dir)
         if media is None:
@@ -692,29 +834,38 @@ class BuildCache:
             keys = self.scanned[channel_dir] = self.hash_posts(channel_dir)
             header = channel_dir / CHANNEL_FILE
             parts += [channel_dir.name.encode(), header.read_bytes() if header.is_file() else b"-"]
-            parts += ["\n".join(sorted(self.list_media(channel_dir))).encode()]
+            media = self.list_media(channel_dir)  # and their inodes: a file replaced is a change
+            parts += ["\n".join(f"{name} {inode}" for name, inode in media.items()).encode()]
             parts += [key.encode() for _, key in keys]
         return _digest(*parts)
+
+    def start_check(self, jobs: int) -> None:
+        """Load the last build's state and start holding its output against it (see
+        :class:`OutputCheck`: in a child process when ``jobs`` allows, while this one reads the content)."""
+        state = self._load(self.state_file, None)
+        if state is None:
+            return
+        self.last_state = state[:2]
+        self.last_sizes, self.last_links = state[2], state[3]
+        self.check = OutputCheck(self.output, self.last_sizes, self.last_links, jobs)
+
+    def changed_outputs(self) -> set[str] | None:
+        """The last build's output files that are not as it left them (None: unknown, so none is trusted)."""
+        return self.check.changed() if self.check is not None else None
+
+    def close(self) -> None:
+        """Stop the output check if it still runs (a build that failed or was interrupted)."""
+        if self.check is not None:
+            self.check.close()
 
     def unchanged(self, fingerprint: str | None) -> Any:
         """The last build's report if it built exactly this and its files are all still in place."""
         self.save_file_stats()
-        state = self._load(self.state_file, None)
-        if state is not None:
-            self.last_sizes = state[2]
-        if fingerprint is None or state is None or state[0] != fingerprint:
+        if fingerprint is None or self.last_state is None or self.last_state[0] != fingerprint:
             return None
-        sizes = state[2]
-        try:
-            made = json.loads((self.output / MANIFEST).read_text(encoding="utf-8"))
-            output, stat, get = os.fspath(self.output) + os.sep, os.stat, sizes.get
-            for path in made:  # plain strings: a join or pathlib costs more than the stat here
-                size = stat(output + path).st_size
-                if get(path, size) != size:
-                    return None
-        except (OSError, ValueError, TypeError):
+        if self.changed_outputs() != set():
             return None
-        return state[1]
+        return self.last_state[1]
 
     def bytecode_cache(self) -> QuietBytecodeCache:
         """Where Jinja keeps compiled templates between builds (keyed by their source)."""
@@ -727,10 +878,11 @@ class BuildCache:
         """Before a build changes output/: a killed build must not look finished."""
         self.state_file.unlink(missing_ok=True)
 
-    def save_state(self, fingerprint: str | None, report: Any) -> None:
-        """After a whole build: what it built from, and its report for the next no-op build."""
+    def save_state(self, fingerprint: str | None, report: Any, links: dict[str, Link]) -> None:
+        """After a whole build: what it built from, its report for the next no-op build, and the
+        media it hard-linked (``links``)."""
         if fingerprint is not None and not self.warning:
-            self._save(self.state_file, (fingerprint, report, self.sizes))
+            self._save(self.state_file, (fingerprint, report, self.sizes, links))
             self._save(self.search_file, self.search_tally)
         self.save_file_stats()
 
@@ -742,7 +894,7 @@ class BuildCache:
         ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
         """
         gc.disable()  # loading makes no garbage cycles, only objects that live on (steps.make_sections)
-        self.index = self._load(self.index_file, {}) if not self.posts.fresh else {}
+        self.index = dict(self.index_store.load()) if not self.posts.fresh else {}
 
         def read(channel_dir: Path) -> list[PostEntry]:
             return self.read_posts(channel_dir, jobs)
@@ -767,13 +919,12 @@ class BuildCache:
             self.fail(exc)
             return
         index = {
-            folder: {e.name: (e.key, e.head, e.offset, e.size) for e in posts if e.offset >= 0}
-            for folder, posts in entries.items()
+            folder: {e.name: e.record() for e in posts if e.offset >= 0} for folder, posts in entries.items()
         }
-        if index != self.index:
-            with contextlib.suppress(OSError):
-                self.folder.mkdir(parents=True, exist_ok=True)
-            self._save(self.index_file, index)
+        try:
+            self.index_store.save(index)
+        except OSError as exc:
+            self.fail(exc)
         self.index = {}
 
     # pages
@@ -829,6 +980,7 @@ class BuildCache:
         known: dict[str, tuple[str, int, str, bytes]] = {}
         dirty: set[str] = set()
         last = self.last_sizes
+        changed = self.changed_outputs()
         if self.reset:
             last = {}
         else:
@@ -857,13 +1009,21 @@ class BuildCache:
                     todo.append(page)
                     continue
                 size = record[1]
-            try:
-                if size is None or os.stat(out + path).st_size != size:
-                    todo.append(page)
-                    continue
-            except OSError:
+            if size is None:
                 todo.append(page)
                 continue
+            if changed is not None and last.get(path) == size:  # held against the file by the output check
+                if path in changed:
+                    todo.append(page)
+                    continue
+            else:
+                try:
+                    if os.stat(out + path).st_size != size:
+                        todo.append(page)
+                        continue
+                except OSError:
+                    todo.append(page)
+                    continue
             sizes[path] = size
         return todo
 

@@ -25,12 +25,13 @@ class ChannelSource:
     channel: Channel
     dir: Path
     posts: list[Any]
-    media_files: set[str] = field(default_factory=set)  # paths relative to the channel folder
+    media_files: dict[str, int] = field(default_factory=dict)  # path relative to the channel folder -> inode
 
 
-def file_names(folder: Path) -> list[str]:
-    """The sorted paths of every file below ``folder``, relative to it (os.scandir: fast)."""
-    names: list[str] = []
+def file_inodes(folder: Path) -> dict[str, int]:
+    """Every file below ``folder``: its path relative to it (sorted) -> its inode as the folder
+    lists it (os.scandir: no system call per file)."""
+    found: dict[str, int] = {}
     stack = [("", str(folder))]
     while stack:
         prefix, current = stack.pop()
@@ -42,13 +43,13 @@ def file_names(folder: Path) -> list[str]:
             if entry.is_dir(follow_symlinks=False):
                 stack.append((f"{prefix}{entry.name}/", entry.path))
             elif entry.is_file():
-                names.append(prefix + entry.name)
-    return sorted(names)
+                found[prefix + entry.name] = entry.inode()
+    return dict(sorted(found.items()))
 
 
-def list_media(channel_dir: Path) -> set[str]:
-    """Every file below the channel's media folder, as a path relative to the channel folder."""
-    return {f"{MEDIA_DIR}/{name}" for name in file_names(channel_dir / MEDIA_DIR)}
+def list_media(channel_dir: Path) -> dict[str, int]:
+    """Every file below the channel's media folder: its path relative to the channel folder -> its inode."""
+    return {f"{MEDIA_DIR}/{name}": inode for name, inode in file_inodes(channel_dir / MEDIA_DIR).items()}
 
 
 def check_distinct_names(names: list[str], content_dir: Path) -> None:
@@ -67,7 +68,7 @@ def load_content(
     content_dir: Path,
     read: Callable[[Path], list[Any]],
     failures: dict[str, str] | None = None,
-    media: Callable[[Path], set[str]] = list_media,
+    media: Callable[[Path], dict[str, int]] = list_media,
 ) -> list[ChannelSource]:
     """Read every channel of a content tree; a broken post stops with one line naming the file.
 

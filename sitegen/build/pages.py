@@ -271,6 +271,18 @@ def post_head(post: Post, tags: list[str]) -> PostHead:
     )
 
 
+def head_files(head: PostHead) -> list[tuple[str, str]]:
+    """The files a post's head names in its channel folder, each with what it is for."""
+    _, _, _, _, _, media, preview, reply_thumb = head
+    files = [(file, "file") for _, file, _ in media if file]
+    files += [(thumb, "thumb") for _, _, thumb in media if thumb]
+    if preview:
+        files.append((preview, "link preview image"))
+    if reply_thumb:
+        files.append((reply_thumb, "reply thumbnail"))
+    return files
+
+
 def post_detail(post: Post, body_html: str) -> tuple[PostDetail, list[str]]:
     """A post's detail (see :data:`PostDetail`) and its tags, from the post and its rendered body."""
     text = plain_text(body_html)

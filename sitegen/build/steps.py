@@ -16,6 +16,7 @@ from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import (
     Page,
     Section,
+    head_files,
     make_post_view,
     make_section,
     render_order,
@@ -26,29 +27,22 @@ from sitegen.build.search import INDEX_DIR, SearchText, remove_search_index, upd
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
 from sitegen.config import BASE_URL_WARNING, Config
 from sitegen.content import MEDIA_DIR, POSTS_DIR
-from sitegen.files import UnsafePathError, check_relative
 from sitegen.progress import ProgressSink, Steps
 from sitegen.sizes import Tally, folder_size, folder_tally, size_warnings
 
 
 def check_media(source: ChannelSource, report: BuildReport) -> None:
-    """Warn about media listed in front matter but missing on disk; refuse paths that leave the folder."""
+    """Warn about media listed in front matter but missing on disk (paths that would leave the
+    folder were refused when the post was parsed: see cache.parse_detail)."""
+    files = source.media_files
     for entry in source.posts:
-        number, _, _, _, _, media, preview, reply_thumb = entry.head
-        if not (media or preview or reply_thumb):
+        head = entry.head
+        if not (head[5] or head[6] or head[7]):  # media, link preview image, reply thumbnail
             continue
-        paths = [(file, "file") for _, file, _ in media] + [(thumb, "thumb") for _, _, thumb in media]
-        paths += [(preview, "link preview image"), (reply_thumb, "reply thumbnail")]
-        for path, what in paths:
-            if not path:
-                continue
-            try:
-                check_relative(path)
-            except UnsafePathError as exc:
-                raise BuildError(f"{source.dir}/posts/{number}.md: media {what}: {exc}") from None
-            if path not in source.media_files:
+        for path, _ in head_files(head):
+            if path not in files:
                 report.warnings.append(
-                    f"{source.dir}/posts/{number}.md: media file '{path}' is missing; "
+                    f"{source.dir}/posts/{head[0]}.md: media file '{path}' is missing; "
                     "the page links to the original on Telegram instead"
                 )
 
@@ -130,14 +124,22 @@ def render_pages(
 
 
 def copy_assets(sources: list[ChannelSource], writer: OutputWriter) -> int:
-    """Copy the theme's static files and every channel's media into output/; count media files."""
+    """Copy the theme's static files and every channel's media into output/ (media the last build
+    linked from the same files are kept as they are); count media files."""
     writer.copy_tree(STATIC_DIR, THEME_STATIC)
     count = 0
     for source in sources:
         folder, name = os.fspath(source.dir), source.channel.username
-        for relative in sorted(source.media_files):
-            writer.link(f"{name}/{relative}", os.path.join(folder, relative))
-            count += 1
+        try:
+            device = os.stat(os.path.join(folder, MEDIA_DIR)).st_dev
+        except OSError:
+            device = -1
+        keep, link = writer.keep_link, writer.link
+        for relative, inode in source.media_files.items():
+            path = f"{name}/{relative}"
+            if not keep(path, device, inode):
+                link(path, os.path.join(folder, relative))
+        count += len(source.media_files)
     return count
 
 
@@ -234,7 +236,7 @@ def build_changed(
     steps.next("Gathering pages")
     sections = make_sections(cfg, sources, progress)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
-    writer = OutputWriter(cfg.output_dir)
+    writer = OutputWriter(cfg.output_dir, cache.changed_outputs(), cache.last_links)
     renderer = Renderer(cfg, sections)
     renderer.env.bytecode_cache = cache.bytecode_cache()
     cache.set_site(cfg, sections, renderer.globals)
@@ -263,5 +265,5 @@ def build_changed(
             output=output_tally(cfg, cache, writer),
         )
     )
-    cache.save_state(fingerprint, report)
+    cache.save_state(fingerprint, report, writer.links)
     return report

@@ -8,14 +8,133 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import shutil
+import signal
 from pathlib import Path
 
 from sitegen.build.load import BuildError
 from sitegen.files import TEMP_PREFIX, atomic_write_bytes, read_bytes, write_if_changed
 
 MANIFEST = ".sitegen-manifest.json"
+
+Link = tuple[int, int, int]  # a media file hard-linked into output/: its device, inode and size
+
+
+def read_manifest(output: Path | str) -> list[str]:
+    """The files the last build made in ``output``, relative to it (OSError, ValueError: unreadable)."""
+    with open(os.path.join(output, MANIFEST), encoding="utf-8") as handle:
+        made = json.load(handle)
+    if not isinstance(made, list):
+        raise ValueError("not a list")
+    return made
+
+
+def changed_outputs(output: str, sizes: dict[str, int], links: dict[str, Link]) -> list[str] | None:
+    """The files of the last build (its manifest) that are not as it left them: gone, another size
+    (``sizes``: its pages), another file (``links``: its hard-linked media); and the files of
+    ``sizes`` and ``links`` it does not list. None when there is no manifest to go by."""
+    try:
+        made = read_manifest(output)
+    except (OSError, ValueError):
+        return None
+    prefix = output.rstrip(os.sep) + os.sep  # plain strings: a join costs more than the stat here
+    stat, size_of, link_of = os.stat, sizes.get, links.get
+    changed = []
+    for path in made:
+        try:
+            st = stat(prefix + path)
+        except (OSError, TypeError, ValueError):
+            changed.append(path)
+            continue
+        size = size_of(path)
+        if size is not None:
+            if st.st_size != size:
+                changed.append(path)
+            continue
+        link = link_of(path)
+        if link is not None and link != (st.st_dev, st.st_ino, st.st_size):
+            changed.append(path)
+    listed = set(made)
+    changed += [path for path in sizes if path not in listed]
+    changed += [path for path in links if path not in listed]
+    return changed
+
+
+class OutputCheck:
+    """:func:`changed_outputs`, worked out by a forked child process while this one reads the
+    content (the two passes are system calls on different files: on two cores they overlap).
+
+    Without fork (or with ``jobs`` 1) it is worked out here, when first asked for.
+    """
+
+    def __init__(self, output: Path, sizes: dict[str, int], links: dict[str, Link], jobs: int) -> None:
+        self.args = (os.fspath(output), sizes, links)
+        self.pid = 0
+        self.fd = -1
+        self._result: set[str] | None = None
+        self._done = False
+        if jobs > 1 and hasattr(os, "fork"):
+            self._start()
+
+    def _start(self) -> None:
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:  # the child: one pass, its answer down the pipe, and out without cleanup
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                os.close(read)
+                for fd in (0, 1, 2):  # a killed parent's callers wait for its pipes' end, not ours
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                data = marshal.dumps(changed_outputs(*self.args))
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(write, view) :]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.pid, self.fd = pid, read
+
+    def changed(self) -> set[str] | None:
+        """The paths of the last build's output that are not as it left them (None: unknown)."""
+        if self._done:
+            return self._result
+        self._done = True
+        if not self.pid:
+            found = changed_outputs(*self.args)
+            self._result = None if found is None else set(found)
+            return self._result
+        chunks = []
+        try:
+            while chunk := os.read(self.fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            self.close()
+        with contextlib.suppress(ValueError, EOFError, TypeError):
+            found = marshal.loads(b"".join(chunks))
+            self._result = None if found is None else set(found)
+        return self._result
+
+    def close(self) -> None:
+        """Stop the child if it still runs, and reap it."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
 
 
 def prepare_output(output: Path, content: Path, clean: bool) -> None:
@@ -76,11 +195,16 @@ def write_output_file(path: Path | str, data: bytes) -> bool:
 class OutputWriter:
     """Writes files into output/, counts what changed, and remembers every file it made and its size."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(
+        self, output: Path, changed: set[str] | None = None, last_links: dict[str, Link] | None = None
+    ) -> None:
         self.output = output
         self.made: set[str] = set()
         self.sizes: dict[str, int] = {}  # path -> bytes, of every file made (for the size warnings)
+        self.links: dict[str, Link] = {}  # the media hard-linked into place, for the next build
         self.written = 0
+        self.changed = changed  # the last build's files that are not as it left them (None: unknown)
+        self.last_links = last_links or {}
 
     def write(self, path: str, data: bytes) -> None:
         """Write one file (``path`` relative to output/) unless it already holds these bytes."""
@@ -98,6 +222,20 @@ class OutputWriter:
         self.sizes[path] = size
         self.written += written
 
+    def keep_link(self, path: str, device: int, inode: int) -> bool:
+        """Keep the media file at ``path`` without a system call if the last build hard-linked it
+        from this very file (``device`` and ``inode`` of the source, as listed) and it is still as
+        that build left it; say whether it did."""
+        link = self.last_links.get(path)
+        if link is None or self.changed is None or link[0] != device or link[1] != inode:
+            return False
+        if path in self.changed:
+            return False
+        self.made.add(path)
+        self.sizes[path] = link[2]
+        self.links[path] = link
+        return True
+
     def link(self, path: str, source: str) -> None:
         """Put a copy of the file ``source`` at ``path``: a hard link when possible, else a copy."""
         self.made.add(path)
@@ -109,14 +247,18 @@ class OutputWriter:
                 dst_stat = os.stat(target)
             except FileNotFoundError:
                 dst_stat = None
+            same = (src_stat.st_dev, src_stat.st_ino, src_stat.st_size)
             if dst_stat is not None:
                 if (src_stat.st_dev, src_stat.st_ino) == (dst_stat.st_dev, dst_stat.st_ino):
+                    self.links[path] = same
                     return
-                if src_stat.st_size == dst_stat.st_size and src_stat.st_mtime <= dst_stat.st_mtime:
+                copied = path not in self.last_links  # not linked last time: a copy (another device)
+                if copied and src_stat.st_size == dst_stat.st_size and src_stat.st_mtime <= dst_stat.st_mtime:
                     return
                 os.unlink(target)
             try:
                 _link(source, target)
+                self.links[path] = same
             except OSError:
                 atomic_write_bytes(target, read_bytes(source))
             self.written += 1
@@ -137,7 +279,7 @@ class OutputWriter:
         manifest = self.output / MANIFEST
         old: set[str] = set()
         with contextlib.suppress(OSError, ValueError, TypeError):
-            old = set(json.loads(manifest.read_text(encoding="utf-8")))
+            old = set(read_manifest(self.output))
         removed = 0
         for stale in sorted(old - self.made):
             if ".." in stale.split("/"):

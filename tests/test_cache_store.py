@@ -1,0 +1,101 @@
+"""The build cache's folder stores: a whole on disk and a log of each build's changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.build.cache import FolderStore
+
+
+def data(count: int, stamp: int = 0) -> dict[str, dict[str, tuple[int, str]]]:
+    """One folder of ``count`` entries."""
+    return {"posts": {f"{n}.md": (n + stamp, f"key{n}") for n in range(count)}}
+
+
+def reopen(path: Path) -> dict:
+    """What a new build loads."""
+    return FolderStore(path, "v1").load()
+
+
+def test_a_few_changes_go_to_the_log_and_come_back(tmp_path: Path) -> None:
+    path = tmp_path / "files.pickle"
+    store = FolderStore(path, "v1")
+    store.load()
+    store.save(data(5000))
+    whole = path.stat().st_size
+    store = FolderStore(path, "v1")
+    current = {folder: dict(entries) for folder, entries in store.load().items()}
+    current["posts"]["5000.md"] = (5000, "key5000")  # added
+    current["posts"]["7.md"] = (99, "changed")  # changed
+    del current["posts"]["3.md"]  # removed
+    current["other"] = {"1.md": (1, "k")}  # a new folder
+    store.save(current)
+    assert path.stat().st_size == whole  # the whole was not written again
+    assert store.log.stat().st_size < 400
+    assert reopen(path) == current
+    store = FolderStore(path, "v1")
+    later = {folder: dict(entries) for folder, entries in store.load().items()}
+    del later["other"]  # a folder gone
+    store.save(later)
+    assert reopen(path) == later
+
+
+def test_many_changes_fold_the_log_into_a_new_whole(tmp_path: Path) -> None:
+    path = tmp_path / "index.pickle"
+    store = FolderStore(path, "v1")
+    store.load()
+    store.save(data(2000))
+    generations = {store.generation}
+    for round_ in range(1, 40):  # 40 builds of 30 changes: the log is folded on the way
+        store = FolderStore(path, "v1")
+        current = {folder: dict(entries) for folder, entries in store.load().items()}
+        for n in range(30):
+            current["posts"][f"{(round_ * 30 + n) % 2000}.md"] = (round_, "k")
+        store.save(current)
+        assert reopen(path) == current
+        assert store.logged <= 1000
+        generations.add(store.generation)
+    assert len(generations) == 2  # 1,170 changes: folded once, past 1,000
+
+
+def test_a_log_cut_short_or_of_another_whole_is_not_applied(tmp_path: Path) -> None:
+    path = tmp_path / "files.pickle"
+    store = FolderStore(path, "v1")
+    store.load()
+    store.save(data(100))
+    store = FolderStore(path, "v1")
+    first = {folder: dict(entries) for folder, entries in store.load().items()}
+    first["posts"]["1.md"] = (-1, "first")
+    store.save(first)
+    second = {folder: dict(entries) for folder, entries in first.items()}
+    second["posts"]["2.md"] = (-2, "second")
+    store.save(second)
+    log = store.log.read_bytes()
+    store.log.write_bytes(log[:-3])  # a build killed while appending its changes
+    assert reopen(path) == first
+    store = FolderStore(path, "v1")
+    store.load()
+    third = {folder: dict(entries) for folder, entries in first.items()}
+    third["posts"]["4.md"] = (-4, "third")
+    store.save(third)  # appended after the last whole frame, not after the broken one
+    assert reopen(path) == third
+    saved_log = store.log.read_bytes()
+    store = FolderStore(path, "v1")
+    store.load()
+    store._write_whole(data(100, stamp=7))  # a new whole; then the old log put back by hand
+    store.log.write_bytes(saved_log)
+    assert reopen(path) == data(100, stamp=7)
+
+
+def test_another_version_or_a_broken_file_starts_empty(tmp_path: Path) -> None:
+    path = tmp_path / "files.pickle"
+    store = FolderStore(path, "v1")
+    store.load()
+    store.save(data(10))
+    assert FolderStore(path, "v2").load() == {}
+    path.write_bytes(b"\x80\x05garbage")
+    assert reopen(path) == {}
+    store = FolderStore(path, "v1")
+    store.load()
+    store.save(data(10))
+    assert reopen(path) == data(10)
