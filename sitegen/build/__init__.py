@@ -45,7 +45,7 @@ def build_site(
     cache.progress = progress
     jobs = jobs or default_jobs()
     try:
-        cache.start_check(jobs)  # the output folder is checked while the content is
+        cache.start_check(cfg.content_dir, jobs)  # output/ and media/ are checked while posts are
         fingerprint = cache.fingerprint(cfg)
         last = None if clean else cache.unchanged(fingerprint)
         steps.done()

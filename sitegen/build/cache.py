@@ -15,7 +15,7 @@ Stores in ``.sitegen-cache/`` beside the output folder (``--clean`` drops it), o
   the file's size;
 - ``state-<output>.pickle``: the fingerprint of the last build's inputs, its report, its pages'
   sizes and its hard-linked media (device, inode, size), which a forked child holds against
-  output/ while the build reads the content (:class:`sitegen.build.write.OutputCheck`).
+  output/ while the build reads the content (:func:`sitegen.build.write.changed_outputs`).
 
 A page is rendered again only when something it read changed. Parsing and rendering of what is
 left run in worker processes (fork) when there is enough of it.
@@ -41,8 +41,9 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sitegen.build.forked import Forked
 from sitegen.build.load import BuildError, ChannelSource, list_media, load_content
-from sitegen.build.write import Link, OutputCheck
+from sitegen.build.write import Link, changed_outputs
 from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, POSTS_DIR, channel_dirs, parse_post_file
 from sitegen.files import TEMP_PREFIX, UnsafePathError, check_relative, read_bytes
@@ -154,6 +155,11 @@ def _start_methods() -> list[str]:
     from multiprocessing import get_all_start_methods
 
     return get_all_start_methods()
+
+
+def _list_all_media(folders: list[str]) -> dict[str, dict[str, int]]:
+    """:func:`sitegen.build.load.list_media` of each channel folder, by folder."""
+    return {folder: list_media(Path(folder)) for folder in folders}
 
 
 # --- posts -------------------------------------------------------------------------------------
@@ -320,7 +326,7 @@ class FolderStore:
             self.log_end = handle.tell()
 
 
-POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_state's items
+POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_states' items
 GONE = (None, None, None, None)  # the state of a post that is not there
 
 
@@ -664,7 +670,9 @@ class BuildCache:
         self.last_sizes: dict[str, int] = {}  # the same, of the last build (see start_check())
         self.last_links: dict[str, Link] = {}  # the media the last build hard-linked into output/
         self.last_state: Any = None  # (fingerprint, report) of the last build
-        self.check: OutputCheck | None = None
+        self.check: Forked | None = None  # changed_outputs(), worked out in a child process
+        self.listing: Forked | None = None  # the media of every channel, listed in another
+        self.output_changes: set[str] | None = None  # see changed_outputs()
         self.search_file = self.folder / f"search-size-{name}.pickle"
         self.search_tally: dict[str, object] = self._load(self.search_file, {})  # see sizes.folder_tally
         self.site_key = ""
@@ -817,10 +825,15 @@ class BuildCache:
         self.stats_changed = False
 
     def list_media(self, channel_dir: Path) -> dict[str, int]:
-        """A channel's media files (as :func:`sitegen.build.load.list_media`), listed once a build."""
+        """A channel's media files (as :func:`sitegen.build.load.list_media`), listed once a build
+        (by the child process :meth:`start_check` started, when there is one)."""
         media = self.media.get(channel_dir)
         if media is None:
-            media = self.media[channel_dir] = list_media(channel_dir)
+            listed = self.listing.result() if self.listing is not None else None
+            media = listed.get(str(channel_dir)) if isinstance(listed, dict) else None
+            if media is None:
+                media = list_media(channel_dir)
+            self.media[channel_dir] = media
         return media
 
     # the whole site
@@ -839,24 +852,34 @@ class BuildCache:
             parts += [key.encode() for _, key in keys]
         return _digest(*parts)
 
-    def start_check(self, jobs: int) -> None:
-        """Load the last build's state and start holding its output against it (see
-        :class:`OutputCheck`: in a child process when ``jobs`` allows, while this one reads the content)."""
+    def start_check(self, content: Path, jobs: int) -> None:
+        """Load the last build's state, and start two passes of system calls in child processes
+        (when ``jobs`` allows) while this one reads the post files: the output folder held
+        against that state (:func:`changed_outputs`), and every channel's media listed."""
+        folders = [str(folder) for folder in channel_dirs(content)]
+        self.listing = Forked(_list_all_media, folders, jobs=jobs)
         state = self._load(self.state_file, None)
         if state is None:
             return
         self.last_state = state[:2]
         self.last_sizes, self.last_links = state[2], state[3]
-        self.check = OutputCheck(self.output, self.last_sizes, self.last_links, jobs)
+        self.check = Forked(
+            changed_outputs, os.fspath(self.output), self.last_sizes, self.last_links, jobs=jobs
+        )
 
     def changed_outputs(self) -> set[str] | None:
         """The last build's output files that are not as it left them (None: unknown, so none is trusted)."""
-        return self.check.changed() if self.check is not None else None
+        if self.check is not None:
+            found = self.check.result()
+            self.output_changes = None if found is None else set(found)
+            self.check = None
+        return self.output_changes
 
     def close(self) -> None:
-        """Stop the output check if it still runs (a build that failed or was interrupted)."""
-        if self.check is not None:
-            self.check.close()
+        """Stop the child processes if they still run (a build that failed or was interrupted)."""
+        for job in (self.check, self.listing):
+            if job is not None:
+                job.close()
 
     def unchanged(self, fingerprint: str | None) -> Any:
         """The last build's report if it built exactly this and its files are all still in place."""
@@ -933,7 +956,7 @@ class BuildCache:
         """Compare this build's inputs with the last one's: what every page shares (templates,
         settings, code, channels) and the state of each facet of each post and channel, which
         :meth:`stale_pages` holds against what each page read."""
-        from sitegen.build.pages import ALWAYS, post_state, section_state
+        from sitegen.build.pages import ALWAYS, post_states, section_state
 
         shared = {
             k: v for k, v in sorted(globals_.items()) if isinstance(v, (str, int, float, bool, type(None)))
@@ -944,7 +967,7 @@ class BuildCache:
             tree_digest(cfg.templates_dir).encode(),
             repr((cfg, shared, [s.name for s in sections], versions)).encode(),
         )
-        self.states = {s.name: ({v.id: post_state(v) for v in s.posts}, section_state(s)) for s in sections}
+        self.states = {s.name: (post_states(s.posts), section_state(s)) for s in sections}
         self.changed = {ALWAYS}
         try:
             last_site, last_states = self.page_store.site()
@@ -1051,7 +1074,12 @@ class BuildCache:
             self.templates.flush()
         self.sizes = {path: size for path, size in self.sizes.items() if path in made}
         try:
-            known = [] if self.reset else self.page_store.paths()
+            if self.reset:
+                known: Any = ()
+            elif self.last_state is not None:  # the state is saved right after the page store
+                known = self.last_sizes
+            else:
+                known = self.page_store.paths()
             gone = [path for path in known if path not in made and path not in self.records]
             self.page_store.save(self.site_key, self.states, self.records, gone, self.reset)
         except sqlite3.Error as exc:

@@ -3,13 +3,14 @@
 Content in, :class:`Page` objects out. A page's ``path`` is its file inside output/; every link a
 page makes is relative, from :func:`root_of` its path. Also here: what a page's render reads of the
 posts and channels (:class:`READS`, recorded while it renders) and the state of each thing it can
-read (:func:`post_state`, :func:`section_state`), which the build cache compares between builds.
+read (:func:`post_states`, :func:`section_state`), which the build cache compares between builds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -499,19 +500,21 @@ def make_post_view(
     """A post's view from its head: local date and media (``files``: the channel's media files);
     its detail as given, or loaded on first use by ``load``."""
     number, stamp, _, tags, service, media, preview, reply_thumb = head
-    view = PostView(
-        id=number,
-        channel=channel,
-        tags=tags,
-        path=f"{channel}/{number}/index.html",
-        local_date=datetime.fromtimestamp(stamp, tz),
-        service=service,
-        media=[],
-        preview_image=f"{channel}/{preview}" if preview and preview in files else None,
-        reply_thumb=f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in files else None,
-        digest=digest,
-        detail=detail,
-        load=load,
+    view = PostView(  # positional: made 100,000 times in a large archive's build
+        number,
+        channel,
+        tags,
+        f"{channel}/{number}/index.html",
+        datetime.fromtimestamp(stamp, tz),
+        service,
+        [],
+        f"{channel}/{preview}" if preview and preview in files else None,  # preview_image
+        f"{channel}/{reply_thumb}" if reply_thumb and reply_thumb in files else None,  # reply_thumb
+        digest,
+        None,  # older
+        None,  # newer
+        detail,
+        load,
     )
     if media:
         view.media = _media_views(view, media, files)
@@ -684,17 +687,24 @@ def _hash(value: Any) -> str:
 PostState = tuple[Any, int | None, int | None, None]
 
 
-def post_state(view: PostView) -> PostState:
-    """The state of each facet of a post: "file", "older", "newer", "reply", in that order."""
-    file: Any = view.digest
-    if view.media or view.preview_image or view.reply_thumb:
-        media = tuple((m.href, m.thumb_href) for m in view.media)
-        file = (file, media, view.preview_image, view.reply_thumb)
-    older = view.older.id if view.older is not None else None
-    newer = view.newer.id if view.newer is not None else None
-    # "reply": the replied post is looked up while the page renders (archive.Archive.post, through
-    # lookup_post), so its presence and data are reads of that post's own facets, not of this one.
-    return file, older, newer, None
+def post_states(views: list[PostView]) -> dict[int, PostState]:
+    """The state of each facet of each post, by id: "file", "older", "newer", "reply", in that order."""
+    states: dict[int, PostState] = {}
+    for view in views:
+        file: Any = view.digest
+        if view.media or view.preview_image or view.reply_thumb:
+            media = tuple((m.href, m.thumb_href) for m in view.media)
+            file = (file, media, view.preview_image, view.reply_thumb)
+        older, newer = view.older, view.newer
+        # "reply": the replied post is looked up while the page renders (archive.Archive.post,
+        # through lookup_post), so its presence and data are reads of that post's own facets.
+        states[view.id] = (
+            file,
+            older.id if older is not None else None,
+            newer.id if newer is not None else None,
+            None,
+        )
+    return states
 
 
 def _ids(views: list[PostView]) -> str:
@@ -723,6 +733,9 @@ def _plain(value: Any) -> Any:
         return ("channel", value.channel.username)
     if kind in (list, tuple):
         if value and all(type(item) is PostView for item in value):  # a page's posts: made quick
+            channel = value[0].channel
+            if all(item.channel == channel for item in value):
+                return ("posts", channel, array("q", [item.id for item in value]).tobytes())
             return [("post", item.channel, item.id) for item in value]
         return [_plain(item) for item in value]
     if isinstance(value, dict):

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import marshal
 import os
 import shutil
-import signal
 from pathlib import Path
 
 from sitegen.build.load import BuildError
@@ -60,81 +58,6 @@ def changed_outputs(output: str, sizes: dict[str, int], links: dict[str, Link]) 
     changed += [path for path in sizes if path not in listed]
     changed += [path for path in links if path not in listed]
     return changed
-
-
-class OutputCheck:
-    """:func:`changed_outputs`, worked out by a forked child process while this one reads the
-    content (the two passes are system calls on different files: on two cores they overlap).
-
-    Without fork (or with ``jobs`` 1) it is worked out here, when first asked for.
-    """
-
-    def __init__(self, output: Path, sizes: dict[str, int], links: dict[str, Link], jobs: int) -> None:
-        self.args = (os.fspath(output), sizes, links)
-        self.pid = 0
-        self.fd = -1
-        self._result: set[str] | None = None
-        self._done = False
-        if jobs > 1 and hasattr(os, "fork"):
-            self._start()
-
-    def _start(self) -> None:
-        read, write = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
-            return
-        if pid == 0:  # the child: one pass, its answer down the pipe, and out without cleanup
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-                os.close(read)
-                for fd in (0, 1, 2):  # a killed parent's callers wait for its pipes' end, not ours
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-                data = marshal.dumps(changed_outputs(*self.args))
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(write, view) :]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        self.pid, self.fd = pid, read
-
-    def changed(self) -> set[str] | None:
-        """The paths of the last build's output that are not as it left them (None: unknown)."""
-        if self._done:
-            return self._result
-        self._done = True
-        if not self.pid:
-            found = changed_outputs(*self.args)
-            self._result = None if found is None else set(found)
-            return self._result
-        chunks = []
-        try:
-            while chunk := os.read(self.fd, 1 << 20):
-                chunks.append(chunk)
-        finally:
-            self.close()
-        with contextlib.suppress(ValueError, EOFError, TypeError):
-            found = marshal.loads(b"".join(chunks))
-            self._result = None if found is None else set(found)
-        return self._result
-
-    def close(self) -> None:
-        """Stop the child if it still runs, and reap it."""
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
 
 
 def prepare_output(output: Path, content: Path, clean: bool) -> None:
