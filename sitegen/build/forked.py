@@ -78,7 +78,9 @@ class Forked:
         return self._result
 
     def close(self) -> None:
-        """Stop the child if it still runs, and reap it."""
+        """Stop the child if it still runs, and reap it (its result, if not read yet: ``failed``)."""
+        if self.pid:
+            self._done = True
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
