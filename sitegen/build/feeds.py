@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from sitegen.build.pages import Page, PostView, Section
 from sitegen.build.render import Renderer
@@ -26,9 +27,18 @@ UNPAGED = frozenset({"404.html", "search.html"})  # pages no search engine shoul
 ET.register_namespace("", ATOM)
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote() leaves as it is
+
+
+def url_path(path: str) -> str:
+    """An output file's path as a URL path: percent-encoded, index.html dropped."""
+    path = path.removesuffix("index.html")
+    return path if _PLAIN_PATH.fullmatch(path) else quote(path)
+
+
 def absolute(base_url: str, path: str) -> str:
     """The public URL of an output file: ``base_url`` + the percent-encoded path, index.html dropped."""
-    return base_url + quote(path.removesuffix("index.html"))
+    return base_url + url_path(path)
 
 
 def xml_text(value: str) -> str:
@@ -100,31 +110,39 @@ def _lastmod(page: Page) -> str | None:
     return view.local_date.date().isoformat() if isinstance(view, PostView) else None
 
 
-def _urlset(entries: list[tuple[str, str | None]]) -> bytes:
-    root = ET.Element("urlset", {"xmlns": SITEMAP})
+def urlset(entries: list[tuple[str, str | None]]) -> bytes:
+    """A sitemap's <urlset> of (URL, ISO date or None), one element a line, as ElementTree would
+    write it (indented with space=""), but built as text: 100,000 URLs take a tenth of the time.
+    The URLs are XML text already (see :func:`sitemap_files`)."""
+    lines = [f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP}\">"]
+    add = lines.append
     for loc, lastmod in entries:
-        url = ET.SubElement(root, "url")
-        ET.SubElement(url, "loc").text = loc
         if lastmod:
-            ET.SubElement(url, "lastmod").text = lastmod
-    ET.indent(root, space="")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+            add(f"<url>\n<loc>{loc}</loc>\n<lastmod>{lastmod}</lastmod>\n</url>")
+        else:
+            add(f"<url>\n<loc>{loc}</loc>\n</url>")
+    add("</urlset>\n")
+    return "\n".join(lines).encode("utf-8")
 
 
 def sitemap_files(pages: list[Page], base_url: str) -> dict[str, bytes]:
     """sitemap.xml listing every page once (posts with their date); an index of parts past 50,000 URLs."""
     seen: dict[str, str | None] = {}
+    base = escape(base_url)  # a URL path is percent-encoded: nothing in it to escape
     for page in pages:
-        if page.path not in UNPAGED:
-            seen.setdefault(absolute(base_url, page.path), _lastmod(page))
+        path = page.path
+        if path not in UNPAGED:
+            url = base + url_path(path)
+            if url not in seen:
+                seen[url] = _lastmod(page)
     entries = list(seen.items())
     if len(entries) <= SITEMAP_LIMIT:
-        return {"sitemap.xml": _urlset(entries)}
+        return {"sitemap.xml": urlset(entries)}
     files: dict[str, bytes] = {}
     index = ET.Element("sitemapindex", {"xmlns": SITEMAP})
     for number, start in enumerate(range(0, len(entries), SITEMAP_LIMIT), start=1):
         name = f"sitemap-{number}.xml"
-        files[name] = _urlset(entries[start : start + SITEMAP_LIMIT])
+        files[name] = urlset(entries[start : start + SITEMAP_LIMIT])
         ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = base_url + name
     ET.indent(index, space="")
     files["sitemap.xml"] = ET.tostring(index, encoding="utf-8", xml_declaration=True) + b"\n"
