@@ -673,6 +673,8 @@ class BuildCache:
         self.check: Forked | None = None  # changed_outputs(), worked out in a child process
         self.listing: Forked | None = None  # the media of every channel, listed in another
         self.output_changes: set[str] | None = None  # see changed_outputs()
+        self.jobs = 1  # processes the build may use (start_check)
+        self.jobs_started: list[Forked] = []  # other work of this build in child processes (fork)
         self.search_file = self.folder / f"search-size-{name}.pickle"
         self.search_tally: dict[str, object] = self._load(self.search_file, {})  # see sizes.folder_tally
         self.site_key = ""
@@ -856,6 +858,7 @@ class BuildCache:
         """Load the last build's state, and start two passes of system calls in child processes
         (when ``jobs`` allows) while this one reads the post files: the output folder held
         against that state (:func:`changed_outputs`), and every channel's media listed."""
+        self.jobs = jobs
         folders = [str(folder) for folder in channel_dirs(content)]
         self.listing = Forked(_list_all_media, folders, jobs=jobs)
         state = self._load(self.state_file, None)
@@ -875,9 +878,15 @@ class BuildCache:
             self.check = None
         return self.output_changes
 
+    def fork(self, func: Callable[..., Any], *args: Any) -> Forked:
+        """``func(*args)`` in a child process of this build (:class:`Forked`), stopped by :meth:`close`."""
+        job = Forked(func, *args, jobs=self.jobs)
+        self.jobs_started.append(job)
+        return job
+
     def close(self) -> None:
         """Stop the child processes if they still run (a build that failed or was interrupted)."""
-        for job in (self.check, self.listing):
+        for job in (self.check, self.listing, *self.jobs_started):
             if job is not None:
                 job.close()
 

@@ -154,12 +154,15 @@ def robots_txt(base_url: str) -> bytes:
     return f"User-agent: *\nAllow: /\n\nSitemap: {base_url}sitemap.xml\n".encode()
 
 
-def discovery_files(sections: list[Section], pages: list[Page], renderer: Renderer) -> dict[str, bytes]:
-    """Every file of this step, by output path: feeds, sitemap(s), robots.txt. Empty without base_url."""
+def discovery_files(
+    sections: list[Section], pages: list[Page], renderer: Renderer, sitemap: dict[str, bytes] | None = None
+) -> dict[str, bytes]:
+    """Every file of this step, by output path: feeds, sitemap(s) (``sitemap``: made already, by
+    :func:`sitemap_files`), robots.txt. Empty without base_url."""
     base_url = renderer.globals["base_url"]
     if not base_url:
         return {}
     files = {f"{section.name}/feed.xml": feed_xml(section, renderer, base_url) for section in sections}
-    files.update(sitemap_files(pages, base_url))
+    files.update(sitemap if sitemap is not None else sitemap_files(pages, base_url))
     files["robots.txt"] = robots_txt(base_url)
     return files

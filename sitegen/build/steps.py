@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sitegen.build import BuildReport
 from sitegen.build.cache import BuildCache, parallel_map
-from sitegen.build.feeds import discovery_files
+from sitegen.build.feeds import discovery_files, sitemap_files
+from sitegen.build.forked import Forked
 from sitegen.build.load import BuildError, ChannelSource
 from sitegen.build.pages import (
     Page,
@@ -190,12 +191,15 @@ def write_discovery(
     renderer: Renderer,
     writer: OutputWriter,
     report: BuildReport,
+    sitemap: Forked | None = None,
 ) -> None:
-    """Write the feeds, sitemap and robots.txt; without base_url, warn once and skip them."""
+    """Write the feeds, sitemap (made by ``sitemap`` when given) and robots.txt; without
+    base_url, warn once and skip them."""
     if not cfg.base_url:
         report.warnings.append(BASE_URL_WARNING)
         return
-    for path, data in discovery_files(sections, pages, renderer).items():
+    made = sitemap.result() if sitemap is not None else None
+    for path, data in discovery_files(sections, pages, renderer, made).items():
         writer.write(path, data)
 
 
@@ -239,12 +243,14 @@ def build_changed(
     writer = OutputWriter(cfg.output_dir, cache.changed_outputs(), cache.last_links)
     renderer = Renderer(cfg, sections)
     renderer.env.bytecode_cache = cache.bytecode_cache()
+    base_url = renderer.globals["base_url"]  # the sitemap (100,000 URLs) is made while pages render
+    sitemap = cache.fork(sitemap_files, pages, base_url) if base_url else None
     cache.set_site(cfg, sections, renderer.globals)
     steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
     steps.next("Copying media, feeds")
     report.media = copy_assets(sources, writer)
-    write_discovery(cfg, sections, pages, renderer, writer, report)
+    write_discovery(cfg, sections, pages, renderer, writer, report, sitemap)
     writer.write(".nojekyll", b"")
     report.removed = writer.finish(tuple(f"{name}/" for name in failures))
     cache.save(writer.made)
