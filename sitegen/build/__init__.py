@@ -44,6 +44,9 @@ def build_site(
     cache = BuildCache(cfg, clean)
     cache.progress = progress
     jobs = jobs or default_jobs()
+    # Reading the cache and the content makes 100,000s of objects that live on and no garbage
+    # cycles: the cycle collector waits until they are all made (steps.build_changed freezes them).
+    gc.disable()
     try:
         cache.start_check(cfg.content_dir, jobs)  # output/ and media/ are checked while posts are
         fingerprint = cache.fingerprint(cfg)
@@ -54,6 +57,8 @@ def build_site(
         return _build_changed(cfg, cache, clean, progress, jobs, fingerprint)
     finally:
         cache.close()
+        gc.unfreeze()
+        gc.enable()
 
 
 def _build_changed(
@@ -66,5 +71,3 @@ def _build_changed(
         return build_changed(cfg, cache, clean, progress, jobs, fingerprint)
     finally:
         forget_details()  # the views of this build's posts: not kept alive by the details' queue
-        gc.unfreeze()  # build_changed freezes the posts it loads (see steps.make_sections)
-        gc.enable()

@@ -137,6 +137,7 @@ def parallel_map(
     size = max(16 if cost is None else 1, min(500, len(items) // (jobs * 8)))  # uneven items: small chunks
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _WORK = (func, items)
+    frozen = gc.get_freeze_count()  # what the build froze stays frozen (see steps.build_changed)
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
     try:
         with get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
@@ -148,7 +149,8 @@ def parallel_map(
             pool.join()
     finally:
         _WORK = None
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
 
 
 def _start_methods() -> list[str]:
@@ -925,7 +927,7 @@ class BuildCache:
 
         ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
         """
-        gc.disable()  # loading makes no garbage cycles, only objects that live on (steps.make_sections)
+        gc.disable()  # loading makes no garbage cycles, only objects that live on (see build_site)
         self.index = dict(self.index_store.load()) if not self.posts.fresh else {}
 
         def read(channel_dir: Path) -> list[PostEntry]:

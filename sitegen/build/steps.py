@@ -60,11 +60,6 @@ def make_sections(cfg: Config, sources: list[ChannelSource], progress: ProgressS
         progress.advance(len(views))
         sections.append(make_section(source, views))
     progress.end()
-    # The posts live until the build ends: the collector, off while they load (cache.load_content),
-    # leaves them alone from now on (build_site unfreezes them; at 100,000 posts full collections
-    # cost seconds).
-    gc.freeze()
-    gc.enable()
     return sections
 
 
@@ -246,6 +241,11 @@ def build_changed(
     base_url = renderer.globals["base_url"]  # the sitemap (100,000 URLs) is made while pages render
     sitemap = cache.fork(sitemap_files, pages, base_url) if base_url else None
     cache.set_site(cfg, sections, renderer.globals)
+    # The posts, pages and states live until the build ends: the collector, off while they were
+    # made (build_site), leaves them alone from now on (at 100,000 posts each full collection
+    # would walk them all); rendering makes cycles, so it runs again.
+    gc.freeze()
+    gc.enable()
     steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
     steps.next("Copying media, feeds")
