@@ -656,6 +656,7 @@ class BuildCache:
         )
         self.stats_changed = False
         self.hashed: list[tuple[str, str]] = []  # (folder, name) of the post files read this build
+        self.posts_tally: dict[str, tuple[int, int]] = {}  # posts folder -> (bytes, files), by hash_posts
         self.output = cfg.output_dir
         self.scanned: dict[Path, list[tuple[str, str]]] = {}
         self.media: dict[Path, dict[str, int]] = {}  # each channel's media files, listed by fingerprint()
@@ -779,11 +780,13 @@ class BuildCache:
         names = sorted(name for name in os.listdir(folder) if name.endswith(".md"))
         stat, fd = os.stat, os.open(folder, os.O_RDONLY)  # stat by name in the folder: no path to build
         get, regular = known.get, S_ISREG
+        size = 0
         for name in names:
             try:
                 st = stat(name, dir_fd=fd)
                 if not regular(st.st_mode):
                     continue
+                size += st.st_size
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
                 old = get(name)
                 if old is not None and old[0] == stamp:
@@ -800,6 +803,7 @@ class BuildCache:
             seen[name] = (stamp, key)
             keys.append((name, key))
         os.close(fd)
+        self.posts_tally[folder] = (size, len(seen))
         if len(seen) != len(known):
             self.stats_changed = True
         self.file_stats[folder] = seen

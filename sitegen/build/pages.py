@@ -708,7 +708,9 @@ def post_states(views: list[PostView]) -> dict[int, PostState]:
 
 
 def _ids(views: list[PostView]) -> str:
-    return _hash([view.id for view in views])
+    """A short stable hash of which posts, in order (ids as 64-bit integers: no repr of each)."""
+    ids = array("q", [view.id for view in views]).tobytes()
+    return hashlib.blake2b(ids, digest_size=12).hexdigest()
 
 
 def section_state(section: Section) -> dict[str, str]:

@@ -147,11 +147,10 @@ def content_tally(
     size = files = 0
     known: dict[str, set[str]] = {}
     for source in sources:
-        stats = cache.file_stats.get(os.path.join(source.dir, POSTS_DIR), {})
-        size += sum(stat[0][0] for stat in stats.values())
+        posts = cache.posts_tally.get(os.path.join(source.dir, POSTS_DIR), (0, 0))
         name = source.channel.username
-        size += sum(writer.sizes.get(f"{name}/{relative}", 0) for relative in source.media_files)
-        files += len(stats) + len(source.media_files)
+        size += posts[0] + sum(writer.sizes.get(f"{name}/{relative}", 0) for relative in source.media_files)
+        files += posts[1] + len(source.media_files)
         known[os.fspath(source.dir)] = {POSTS_DIR, MEDIA_DIR}
     folders = [os.fspath(cfg.content_dir)]
     while folders:
