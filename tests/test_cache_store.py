@@ -99,3 +99,18 @@ def test_another_version_or_a_broken_file_starts_empty(tmp_path: Path) -> None:
     store.load()
     store.save(data(10))
     assert reopen(path) == data(10)
+
+
+def test_with_the_touched_names_named_only_they_are_compared_and_removals_still_found(tmp_path: Path) -> None:
+    path = tmp_path / "index.pickle"
+    store = FolderStore(path, "v1")
+    store.load()
+    store.save(data(3000))
+    store = FolderStore(path, "v1")
+    current = {folder: dict(entries) for folder, entries in store.load().items()}
+    current["posts"]["3000.md"] = (3000, "new")
+    current["posts"]["5.md"] = (5, "edited")
+    del current["posts"]["9.md"]
+    store.save(current, {"posts": {"3000.md", "5.md"}})
+    assert store.log.stat().st_size < 300
+    assert reopen(path) == current

@@ -280,10 +280,14 @@ class FolderStore:
             pos += head + length
         self.log_end = pos
 
-    def save(self, data: dict[str, dict[str, Any]]) -> None:
-        """Store ``data``: the changes since :meth:`load` appended to the log, or a new whole."""
+    def save(self, data: dict[str, dict[str, Any]], touched: dict[str, set[str]] | None = None) -> None:
+        """Store ``data``: the changes since :meth:`load` appended to the log, or a new whole.
+
+        ``touched``: for a folder it names, only those entries can have been added or changed
+        (the others are compared only for removal: 100,000 comparisons saved)."""
         changes: list[tuple[str, dict[str, Any] | None, list[str]]] = []
         count = 0
+        hints = touched or {}
         for folder in self.data.keys() | data.keys():
             old, new = self.data.get(folder), data.get(folder)
             if new is None:
@@ -292,10 +296,15 @@ class FolderStore:
             if old is None:
                 old = {}
             get = old.get
+            names = hints.get(folder)
+            if names is not None and folder in self.data:
+                candidates = ((name, new[name]) for name in names if name in new)
+            else:
+                candidates = iter(new.items())
             changed = {
-                name: value for name, value in new.items() if get(name) is not value and get(name) != value
+                name: value for name, value in candidates if get(name) is not value and get(name) != value
             }
-            removed = [name for name in old if name not in new]
+            removed = list(old.keys() - new.keys())
             if changed or removed or folder not in self.data:
                 changes.append((folder, changed, removed))
                 count += len(changed) + len(removed)
@@ -664,6 +673,7 @@ class BuildCache:
         self.index_store = FolderStore(self.index_file, self.version)
         self.index: dict[str, dict[str, tuple[str, Any, int, int]]] = {}
         self.entries: dict[str, list[PostEntry]] = {}  # this build's posts, by posts folder
+        self.parsed: dict[str, set[str]] = {}  # the post files parsed this build, by posts folder
         self.page_store = PageStore(self.folder / f"pages-{name}.sqlite", self.version)
         self.states: dict[str, Any] = {}
         self.changed: set[Any] = set()
@@ -738,6 +748,7 @@ class BuildCache:
                 )
             else:
                 work.append((os.path.join(folder, name), channel, self.version))
+        self.parsed[folder] = {os.path.basename(path) for path, _, _ in work}
         if work:
             _warm_up()
             self.progress.begin(f"Parsing posts of @{channel}", len(work))
@@ -819,6 +830,9 @@ class BuildCache:
             return
         recent = time.time_ns() - 2_000_000_000
         stats = dict(self.file_stats)
+        touched: dict[str, set[str]] = {folder: set() for folder in stats}  # only files read can differ
+        for folder, name in self.hashed:
+            touched.setdefault(folder, set()).add(name)
         for folder, name in self.hashed:  # only a file read this build can be that new
             stat = stats.get(folder, {}).get(name)
             if stat is not None and (stat[0][1] >= recent or stat[0][2] >= recent):
@@ -827,7 +841,7 @@ class BuildCache:
                 del stats[folder][name]
         self.hashed.clear()
         try:
-            self.stats_store.save(stats)
+            self.stats_store.save(stats, touched)
         except OSError as exc:
             self.fail(exc)
         self.stats_changed = False
@@ -952,15 +966,16 @@ class BuildCache:
         }
         entries.update(self.entries)
         try:
-            self.posts.compact([entry for folder in entries.values() for entry in folder])
+            compacted = self.posts.compact([entry for folder in entries.values() for entry in folder])
         except OSError as exc:
             self.fail(exc)
             return
         index = {
             folder: {e.name: e.record() for e in posts if e.offset >= 0} for folder, posts in entries.items()
         }
+        touched = None if compacted else {folder: self.parsed.get(folder, set()) for folder in index}
         try:
-            self.index_store.save(index)
+            self.index_store.save(index, touched)  # only parsed posts can be new: see FolderStore.save
         except OSError as exc:
             self.fail(exc)
         self.index = {}
