@@ -1,10 +1,14 @@
-"""The build cache's folder stores: a whole on disk and a log of each build's changes."""
+"""The build cache's folder stores (a whole on disk and a log of each build's changes), and how
+the posts' facet states of two builds are compared."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.build.cache import FolderStore
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen.build.cache import FolderStore, changed_post_facets
 
 
 def data(count: int, stamp: int = 0) -> dict[str, dict[str, tuple[int, str]]]:
@@ -114,3 +118,48 @@ def test_with_the_touched_names_named_only_they_are_compared_and_removals_still_
     store.save(current, {"posts": {"3000.md", "5.md"}})
     assert store.log.stat().st_size < 300
     assert reopen(path) == current
+
+
+def naive_changes(old: tuple[list[int], list], new: tuple[list[int], list]) -> set[tuple[int, str]]:
+    """Every post's (file, older, newer) by id in both builds, compared one by one."""
+
+    def states(ids: list[int], files: list) -> dict[int, tuple]:
+        return {
+            number: (files[i], ids[i - 1] if i else None, ids[i + 1] if i + 1 < len(ids) else None)
+            for i, number in enumerate(ids)
+        }
+
+    before, after = states(*old), states(*new)
+    gone = (None, None, None)
+    return {
+        (number, facet)
+        for number in before.keys() | after.keys()
+        for facet, x, y in zip(
+            ("file", "older", "newer"), before.get(number, gone), after.get(number, gone), strict=True
+        )
+        if x != y
+    }
+
+
+channel_posts = st.dictionaries(st.integers(1, 60), st.sampled_from(["a", "b", ("a", ("m",), None, None)]))
+
+
+@given(channel_posts, channel_posts)
+@settings(max_examples=400, deadline=None)
+def test_the_changed_facets_of_two_builds_posts_are_those_of_a_post_by_post_comparison(old, new) -> None:
+    def lists(posts: dict) -> tuple[list[int], list]:
+        ids = sorted(posts)
+        return ids, [posts[number] for number in ids]
+
+    assert changed_post_facets(lists(old), lists(new)) == naive_changes(lists(old), lists(new))
+
+
+def test_a_post_added_at_the_end_changes_only_itself_and_its_older_neighbour() -> None:
+    ids = list(range(1, 100_001))
+    files = [f"digest{n}" for n in ids]
+    old, new = (ids, files), (ids + [100_001], files + ["digest100001"])
+    assert changed_post_facets(old, new) == {
+        (100_001, "file"),
+        (100_001, "older"),
+        (100_000, "newer"),
+    }

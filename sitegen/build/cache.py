@@ -337,8 +337,65 @@ class FolderStore:
             self.log_end = handle.tell()
 
 
-POST_FACETS = ("file", "older", "newer", "reply")  # the order of pages.post_states' items
-GONE = (None, None, None, None)  # the state of a post that is not there
+def _common_prefix(old: list[Any], new: list[Any]) -> int:
+    """How many leading items two lists share."""
+    limit = min(len(old), len(new))
+    if old[:limit] == new[:limit]:  # a post added at the end: one comparison in C
+        return limit
+    for i in range(limit):
+        if old[i] != new[i]:
+            return i
+    return limit
+
+
+def _common_suffix(old: list[Any], new: list[Any], limit: int) -> int:
+    """How many trailing items two lists share, at most ``limit``."""
+    if limit and old[len(old) - limit :] == new[len(new) - limit :]:
+        return limit
+    for k in range(limit):
+        if old[len(old) - 1 - k] != new[len(new) - 1 - k]:
+            return k
+    return limit
+
+
+def _neighbour_states(ids: list[int], files: list[Any], start: int, end: int) -> dict[int, tuple[Any, ...]]:
+    """Each post's (file, older, newer) for the posts at ``start``..``end`` of a channel's list."""
+    last = len(ids) - 1
+    return {
+        ids[i]: (files[i], ids[i - 1] if i else None, ids[i + 1] if i < last else None)
+        for i in range(max(0, start), min(end, len(ids)))
+    }
+
+
+POST_FACETS = ("file", "older", "newer")  # a post's facets whose state a build compares
+GONE = (None, None, None)  # the state of a post that is not there
+
+
+def changed_post_facets(
+    old: tuple[list[int], list[Any]], new: tuple[list[int], list[Any]]
+) -> set[tuple[int, str]]:
+    """(post id, facet) of each post of a channel whose "file", "older" or "newer" facet differs
+    between two builds' :func:`sitegen.build.pages.post_states`.
+
+    Posts in the run of ids both lists begin with, and in the run both end with, keep their
+    neighbours (but for the run's edge) and need only their files compared, in C when unchanged;
+    the posts between the runs (new, gone or moved), and the edges, are compared whole."""
+    (old_ids, old_files), (new_ids, new_files) = old, new
+    m, n = len(old_ids), len(new_ids)
+    p = _common_prefix(old_ids, new_ids)
+    s = _common_suffix(old_ids, new_ids, min(m, n) - p)
+    found: set[tuple[int, str]] = set()
+    for old_range, new_range in (((0, p), (0, p)), ((m - s, m), (n - s, n))):
+        a, b = old_files[slice(*old_range)], new_files[slice(*new_range)]
+        if a != b:
+            ids = new_ids[slice(*new_range)]
+            found.update((number, "file") for number, x, y in zip(ids, a, b, strict=True) if x != y)
+    before = _neighbour_states(old_ids, old_files, p - 1, m - s + 1)  # the edges of both runs too
+    after = _neighbour_states(new_ids, new_files, p - 1, n - s + 1)
+    for number in before.keys() | after.keys():
+        a, b = before.get(number, GONE), after.get(number, GONE)
+        found.update((number, facet) for facet, x, y in zip(POST_FACETS, a, b, strict=True) if x != y)
+    return found
 
 
 _FRAME = struct.Struct("<HI")  # a frame: key length, detail length, the key (ASCII), the pickled detail
@@ -1006,18 +1063,13 @@ class BuildCache:
         self.reset = last_site != self.site_key
         if self.reset:
             return
+        empty: tuple[tuple[list[int], list[Any]], dict[str, str]] = (([], []), {})
         for channel in last_states.keys() | self.states.keys():
-            old_posts, old_facets = last_states.get(channel, ({}, {}))
-            new_posts, new_facets = self.states.get(channel, ({}, {}))
+            old_posts, old_facets = last_states.get(channel, empty)
+            new_posts, new_facets = self.states.get(channel, empty)
             if old_posts != new_posts:
-                for number in old_posts.keys() | new_posts.keys():
-                    old, new = old_posts.get(number, GONE), new_posts.get(number, GONE)
-                    if old != new:
-                        self.changed.update(
-                            (channel, number, facet)
-                            for facet, a, b in zip(POST_FACETS, old, new, strict=False)
-                            if a != b
-                        )
+                changes = changed_post_facets(old_posts, new_posts)
+                self.changed.update((channel, number, facet) for number, facet in changes)
             if old_facets != new_facets:
                 for facet in old_facets.keys() | new_facets.keys():
                     if old_facets.get(facet) != new_facets.get(facet):

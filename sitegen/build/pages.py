@@ -684,27 +684,19 @@ def _hash(value: Any) -> str:
     return hashlib.blake2b(repr(value).encode("utf-8"), digest_size=12).hexdigest()
 
 
-PostState = tuple[Any, int | None, int | None, None]
-
-
-def post_states(views: list[PostView]) -> dict[int, PostState]:
-    """The state of each facet of each post, by id: "file", "older", "newer", "reply", in that order."""
-    states: dict[int, PostState] = {}
+def post_states(views: list[PostView]) -> tuple[list[int], list[Any]]:
+    """The posts of a channel in order (their ids, oldest first: which gives each post's "older"
+    and "newer" facets) and the state of each one's "file" facet: its digest, and which of its
+    media are archived. ("reply" is the replied post's own facets: see lookup_post.)"""
+    files: list[Any] = []
+    add = files.append
     for view in views:
-        file: Any = view.digest
         if view.media or view.preview_image or view.reply_thumb:
             media = tuple((m.href, m.thumb_href) for m in view.media)
-            file = (file, media, view.preview_image, view.reply_thumb)
-        older, newer = view.older, view.newer
-        # "reply": the replied post is looked up while the page renders (archive.Archive.post,
-        # through lookup_post), so its presence and data are reads of that post's own facets.
-        states[view.id] = (
-            file,
-            older.id if older is not None else None,
-            newer.id if newer is not None else None,
-            None,
-        )
-    return states
+            add((view.digest, media, view.preview_image, view.reply_thumb))
+        else:
+            add(view.digest)
+    return [view.id for view in views], files
 
 
 def _ids(views: list[PostView]) -> str:
