@@ -845,32 +845,34 @@ class BuildCache:
         known = self.file_stats.get(folder, {})
         seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         keys = []
-        names = sorted(name for name in os.listdir(folder) if name.endswith(".md"))
-        stat, fd = os.stat, os.open(folder, os.O_RDONLY)  # stat by name in the folder: no path to build
-        get, regular = known.get, S_ISREG
-        size = 0
-        for name in names:
-            try:
-                st = stat(name, dir_fd=fd)
-                if not regular(st.st_mode):
-                    continue
-                size += st.st_size
-                stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                old = get(name)
-                if old is not None and old[0] == stamp:
-                    seen[name] = old  # the same tuple: the store sees it unchanged at a glance
-                    keys.append((name, old[1]))
-                    continue
-                path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
-                key = post_key(self.version, channel_dir.name, name, read_bytes(path))
-                self.stats_changed = True
-                self.hashed.append((folder, name))
-            except OSError as exc:
-                os.close(fd)
-                raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
-            seen[name] = (stamp, key)
-            keys.append((name, key))
-        os.close(fd)
+        fd = os.open(folder, os.O_RDONLY)  # listed and stat'ed by name in the folder: no paths walked
+        try:
+            with os.scandir(fd if os.scandir in os.supports_fd else folder) as found:
+                entries = sorted((entry.name, entry) for entry in found if entry.name.endswith(".md"))
+            get, regular = known.get, S_ISREG
+            size = 0
+            for name, entry in entries:
+                try:
+                    st = entry.stat()
+                    if not regular(st.st_mode):
+                        continue
+                    size += st.st_size
+                    stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                    old = get(name)
+                    if old is not None and old[0] == stamp:
+                        seen[name] = old  # the same tuple: the store sees it unchanged at a glance
+                        keys.append((name, old[1]))
+                        continue
+                    path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
+                    key = post_key(self.version, channel_dir.name, name, read_bytes(path))
+                    self.stats_changed = True
+                    self.hashed.append((folder, name))
+                except OSError as exc:
+                    raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
+                seen[name] = (stamp, key)
+                keys.append((name, key))
+        finally:
+            os.close(fd)
         self.posts_tally[folder] = (size, len(seen))
         if len(seen) != len(known):
             self.stats_changed = True
