@@ -846,33 +846,38 @@ class BuildCache:
         seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
         keys = []
         fd = os.open(folder, os.O_RDONLY)  # listed and stat'ed by name in the folder: no paths walked
+        stamps: dict[str, tuple[int, int, int, int]] = {}
+        size, name = 0, ""
         try:
             with os.scandir(fd if os.scandir in os.supports_fd else folder) as found:
-                entries = sorted((entry.name, entry) for entry in found if entry.name.endswith(".md"))
-            get, regular = known.get, S_ISREG
-            size = 0
-            for name, entry in entries:
-                try:
-                    st = entry.stat()
-                    if not regular(st.st_mode):
-                        continue
-                    size += st.st_size
-                    stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                    old = get(name)
-                    if old is not None and old[0] == stamp:
-                        seen[name] = old  # the same tuple: the store sees it unchanged at a glance
-                        keys.append((name, old[1]))
-                        continue
-                    path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
-                    key = post_key(self.version, channel_dir.name, name, read_bytes(path))
-                    self.stats_changed = True
-                    self.hashed.append((folder, name))
-                except OSError as exc:
-                    raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
-                seen[name] = (stamp, key)
-                keys.append((name, key))
+                for entry in found:
+                    name = entry.name
+                    if name.endswith(".md"):
+                        st = entry.stat()
+                        if S_ISREG(st.st_mode):
+                            stamps[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                            size += st.st_size
+        except OSError as exc:
+            raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
         finally:
             os.close(fd)
+        get = known.get
+        for name in sorted(stamps):
+            stamp = stamps[name]
+            old = get(name)
+            if old is not None and old[0] == stamp:
+                seen[name] = old  # the same tuple: the store sees it unchanged at a glance
+                keys.append((name, old[1]))
+                continue
+            path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
+            try:
+                key = post_key(self.version, channel_dir.name, name, read_bytes(path))
+            except OSError as exc:
+                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+            self.stats_changed = True
+            self.hashed.append((folder, name))
+            seen[name] = (stamp, key)
+            keys.append((name, key))
         self.posts_tally[folder] = (size, len(seen))
         if len(seen) != len(known):
             self.stats_changed = True
