@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
+from sitegen.build import build_site
 from sitegen.build.forked import Forked
+from sitegen.config import Config
+from sitegen.errors import SitegenError
 
 
 def numbers(count: int) -> dict[str, list[int]]:
@@ -54,3 +58,34 @@ def test_close_stops_a_child_that_still_runs() -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert job.result() is None
+
+
+def children() -> set[int]:
+    """The ids of this process's child processes, zombies included (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_builds_leave_no_child_process_behind(tmp_path: Path) -> None:
+    """The output check, the media listing and the sitemap run in children: every build, cold,
+    no-op, incremental or failed, ends them all."""
+    from tests.test_build_determinism import add_post, make_post, make_site
+
+    make_site(tmp_path, range(1, 40))
+    before = children()
+    cfg = Config(root=tmp_path, search=False, base_url="https://example.org/")
+    build_site(cfg, jobs=2)
+    build_site(cfg, jobs=2)  # no-op
+    add_post(tmp_path, make_post(40))
+    build_site(cfg, jobs=2)
+    (tmp_path / "content" / "gorod" / "posts" / "41.md").write_text("---\nbroken: [\n", encoding="utf-8")
+    with pytest.raises(SitegenError):  # a broken post file: one line, no traceback (the CLI)
+        build_site(cfg, jobs=2)
+    assert children() == before
