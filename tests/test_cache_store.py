@@ -163,3 +163,14 @@ def test_a_post_added_at_the_end_changes_only_itself_and_its_older_neighbour() -
         (100_001, "older"),
         (100_000, "newer"),
     }
+
+
+def test_the_libraries_versions_are_read_as_importlib_metadata_reads_them() -> None:
+    """The cache is keyed by the parsers' versions (a reinstall of the same ones keeps it: CI
+    makes a new virtual environment on every run), read without importlib.metadata."""
+    from importlib import metadata
+
+    from sitegen.build.cache import PARSERS, library_versions
+
+    expected = "\n".join(f"{module} {metadata.version(name)}" for module, name in PARSERS.items())
+    assert library_versions(list(PARSERS)) == expected
