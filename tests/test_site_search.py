@@ -330,6 +330,39 @@ def test_an_archive_in_several_bundles_finds_what_one_index_finds_and_ranks_alik
     assert sum(shares) / len(shares) >= 0.9, dict(zip(QUALITY_QUERIES, shares, strict=True))
 
 
+def _chunk_ranges(bundle: Path) -> list[tuple[str, str]]:
+    return search_index.bundle_layout(bundle)["ru"]
+
+
+def test_every_bundle_is_cut_in_chunks_where_one_index_of_the_archive_is(generated: Path) -> None:
+    # Pagefind matches a query term against the words of one chunk only (the one whose range
+    # holds the term), so what a prefix finds, and each result's title boost, depend on where the
+    # index was cut: every bundle must be cut as one single index of the archive is
+    records = search_index.records_folder(generated / "sharded", generated / ".sitegen-cache")
+    archive = generated / "archive-union"
+    for number in range(1, 6):
+        shutil.copytree(records / f"archive-{number}", archive, dirs_exist_ok=True)
+    search_index.build_bundle(search_index.ordered_copy(archive), generated / "archive-single")
+    expected = _chunk_ranges(generated / "archive-single")
+    assert len(expected) > 1
+    for tier in ("recent", "archive-1", "archive-2", "archive-5"):
+        assert _chunk_ranges(generated / "sharded/pagefind" / tier) == expected, tier
+    # and the layout is Pagefind's own cut, made again from the sizes of its words
+    raw = search_index.capture_raw(generated / "archive-single")["ru"]
+    assert search_index.chunk_layout(raw.sizes) == expected
+
+
+def test_a_shortened_title_keeps_its_last_word_a_word(generated: Path) -> None:
+    # "… ракета…": the title's last word is indexed as "ракета", not as a word of its own
+    # "ракета…" that only titles hold (which a prefix query found beside "ракета", doubling the
+    # result's title boost wherever both were in the chunk it read)
+    raw = search_index.capture_raw(generated / "single")["ru"]
+    assert raw.words, "no words indexed"
+    assert not [word for word in raw.words if word.endswith("…") and len(word) > 1]
+    titles = [r["title"] for r in search_many(generated / "single", ["ракета"])["ракета"]]
+    assert any(title.endswith("\u200a…") for title in titles)  # a hair space, hardly seen
+
+
 def test_padded_bundles_answer_quoted_and_missing_words_as_one_index(generated: Path) -> None:
     # the placeholder pages are never results: a quoted (exact) search, a word no post holds, and
     # the channel filter's counts give what one index gives; a prefix still finds its words

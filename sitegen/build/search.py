@@ -13,7 +13,9 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
 - ``archive-1``, ``archive-2``...: every older post, in ceil(posts / :data:`SHARD_SIZE`) bundles
   (about that many posts each), chosen by a hash of the post's path. Pagefind holds its whole
   index in memory (about 45 KB a post), so this bounds its peak; fewer bundles rank closer to
-  one single index (merged results are ordered by each bundle's own scores).
+  one single index (merged results are ordered by each bundle's own scores). Each archive bundle
+  is padded to the whole archive's statistics, and every bundle is cut in index chunks where one
+  index of the archive is, so the bundles find and rank what one single index does.
 
 A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
 a tier whose records changed: a new post re-indexes its month, not the archive (the archive is
@@ -51,7 +53,7 @@ SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
-RECORD_VERSION = "5"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "6"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 
 
@@ -91,6 +93,18 @@ def record_title(view: Any, body: str, kind_title: str) -> str:
     return post_title(view.post, plain_text(body))
 
 
+ELLIPSIS = "…"
+HAIR_SPACE = "\u200a"
+
+
+def index_title(title: str) -> str:
+    """``title`` as the index reads it: a shortened title's "…" apart from its last word (by a
+    hair space, which readers hardly see), so the word is indexed as the word it is."""
+    if title.endswith(ELLIPSIS) and len(title) > 1 and not title[-2].isspace():
+        return title[:-1] + HAIR_SPACE + ELLIPSIS
+    return title
+
+
 def post_extras(post: Any) -> list[str]:
     """The searchable words a post page shows besides its text: forward, files, card, poll, place, buttons."""
     parts: list[str] = []
@@ -113,7 +127,7 @@ def post_extras(post: Any) -> list[str]:
 def search_record(view: Any, channel_name: str, text: SearchText, kind_title: str) -> bytes:
     """The minimal HTML document Pagefind indexes for one post (``view`` is a PostView)."""
     body = hide_spoilers(view.html, f"[{html.escape(text.spoiler)}]")
-    title = record_title(view, body, kind_title)
+    title = index_title(record_title(view, body, kind_title))
     extras = "".join(f"<p>{html.escape(part)}</p>" for part in post_extras(view.post))
     esc = html.escape
     # the body repeats the title (its first line): then the title is not text, as on the post page
@@ -419,11 +433,19 @@ def update_search_index(
                     raw = capture_raw(index / tier)
                     save_raw(folder, tier, raw)
                 raws[tier] = raw
+            layout = archive_layout(raws)
             for tier in archive:
                 if stamps[tier].get("padded") != padding:
-                    pad_bundle(index / tier, tier, raws)
-                    stamp = {**stamps[tier], "padded": padding}
+                    pad_bundle(index / tier, tier, raws, layout)
+                    stamp = stamps[tier] = {**stamps[tier], "padded": padding}
                     (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    if RECENT in tiers and archive:
+        # the newest month's bundle is cut in chunks as the archive is (see chunk_layout)
+        cut = padding if padding != NO_PAD else f"{PAD_VERSION}:{update.digests[archive[0]]}"
+        if stamps[RECENT].get("cut") != cut:
+            rechunk_bundle(index / RECENT, bundle_layout(index / archive[0]))
+            stamp = stamps[RECENT] = {**stamps[RECENT], "cut": cut}
+            (index / RECENT / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
@@ -655,14 +677,16 @@ def stable_filters(bundle: Path) -> None:
 # placeholder word beside it, the word and a space (no query term holds a space, so only prefix
 # matching finds it), that points to the pages of the other bundles holding the word, under
 # numbers past the end of the page list: Pagefind counts them, but never scores nor shows them.
-# Scores in every archive bundle are then the ones one index of the archive gives. Pagefind's own
-# index of each bundle is kept in the records folder (raw/<tier>-<version>.pickle), so a bundle is padded
-# again, without running Pagefind, when another one changed.
+# Scores in every archive bundle are then the ones one index of the archive gives. Each bundle
+# is also cut in index chunks where one index of the archive is (see chunk_layout), the newest
+# month's too. Pagefind's own index of each bundle is kept in the records folder
+# (raw/<tier>-<version>.pickle), so a bundle is padded again, without running Pagefind, when
+# another one changed.
 
 RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
-PAD_VERSION = "4"  # bump when the padding changes: every archive bundle is padded again
-RAW_VERSION = "4"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
+PAD_VERSION = "5"  # bump when the padding changes: every archive bundle is padded again
+RAW_VERSION = "5"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
@@ -680,10 +704,13 @@ def _uint(data: bytes, pos: int) -> tuple[int, int]:
 _INT_SIZE = bytes(1 + (0 if b & 31 < 24 else 1 << ((b & 31) - 24)) if b & 31 < 28 else 1 for b in range(256))
 
 
-def _page_numbers(data: bytes, pos: int, into: list[int]) -> int:
-    """Append the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``."""
+def _page_numbers(data: bytes, pos: int, into: list[int]) -> tuple[int, int]:
+    """Append the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``;
+    return the position after it and its size as Pagefind counts it when it cuts its index in
+    chunks (each page's locations and meta locations, plus one)."""
     count, pos = _uint(data, pos)
     page = 0
+    size = count
     sizes = _INT_SIZE
     for _ in range(count):  # the small cases inline: this runs for every page of every word
         fields = data[pos] & 31
@@ -700,34 +727,162 @@ def _page_numbers(data: bytes, pos: int, into: list[int]) -> int:
                 pos += 1
             else:
                 items, pos = _uint(data, pos)
+            size += items
             for _ in range(items):
                 pos += sizes[data[pos]]
-    return pos
+    return pos, size
 
 
-def chunk_words(data: bytes) -> dict[str, list[int]]:
-    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``.
+class Entry(NamedTuple):
+    """One word of an index chunk: its CBOR as Pagefind wrote it, its pages, its size."""
+
+    word: str
+    data: bytes  # ``[word, pages, [[variant, pages]...]]``, as in the chunk
+    pages: list[int]  # rising page numbers, its variants' included
+    size: int  # as Pagefind counts it when cutting chunks (its variants' pages not included)
+
+
+def chunk_entries(data: bytes) -> list[Entry]:
+    """The words of an index chunk (its CBOR), in order.
 
     A chunk is ``[[[word, pages, [[variant, pages]...]]...]]``; a word's variants (its forms with
     diacritics) are found with it, so their pages count as its pages.
     """
-    words: dict[str, list[int]] = {}
+    entries: list[Entry] = []
     _, pos = _uint(data, 0)
     count, pos = _uint(data, pos)
     for _ in range(count):
+        begin = pos
         fields = data[pos] & 31
         length, pos = _uint(data, pos + 1)
         word = data[pos : pos + length].decode("utf-8")
         pages: list[int] = []
-        pos = _page_numbers(data, pos + length, pages)
+        pos, size = _page_numbers(data, pos + length, pages)
         if fields >= 3:
             variants, pos = _uint(data, pos)
             for _ in range(variants):
                 length, pos = _uint(data, pos + 1)
-                pos = _page_numbers(data, pos + length, pages)
+                pos, _ = _page_numbers(data, pos + length, pages)
             pages = sorted(set(pages))
-        words[word] = pages
-    return words
+        entries.append(Entry(word, data[begin:pos], pages, size))
+    return entries
+
+
+def chunk_words(data: bytes) -> dict[str, list[int]]:
+    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``."""
+    return {entry.word: entry.pages for entry in chunk_entries(data)}
+
+
+# Pagefind reads one index chunk per query term: the first whose range holds the term, and it
+# matches the term against the words of that chunk only (a prefix finds its longer words there,
+# and each distinct word found in a result's title adds to its title boost). Where Pagefind cut
+# its index therefore decides what a query finds and how it ranks, so every bundle is cut where
+# one single index of the archive is cut: at the same words, with the same ranges.
+
+CHUNK_SIZE = 20_000  # Pagefind's index_chunk_size (its default)
+
+
+def chunk_layout(sizes: dict[str, int]) -> list[tuple[str, str]]:
+    """The ranges ``(from, to)`` of the chunks Pagefind cuts an index of words of these sizes in."""
+    cuts: list[tuple[str, str]] = []
+    first, total = None, 0
+    for word in sorted(sizes):
+        first = word if first is None else first
+        total += sizes[word]
+        if total >= CHUNK_SIZE:
+            cuts.append((first, word))
+            first, total = None, 0
+    if first is not None:
+        cuts.append((first, max(sizes)))
+    ranges = [list(cut) for cut in cuts]
+    for before, after in zip(ranges, ranges[1:], strict=False):
+        common = 0
+        for a, b in zip(after[0], before[1], strict=False):
+            if a != b:
+                break
+            common += 1
+        to, start = before[1][: common + 1], after[0][: common + 1]
+        if to >= before[0]:  # (not a range that ends before it starts)
+            before[1] = to
+        after[0] = start
+    return [(a, b) for a, b in ranges]
+
+
+_EMPTY_CHUNK = b"\x81\x80"  # [[]]: a chunk without words
+
+
+def write_chunks(
+    bundle: Path, language: str, layout: list[tuple[str, str]], entries: list[tuple[str, bytes]]
+) -> list[list[str]]:
+    """Write ``entries`` (word, CBOR; sorted by word) as index chunks cut as ``layout`` says (a
+    word goes to the last chunk whose range starts at or before it); return the meta's chunk list.
+    """
+    starts = [start for start, _ in layout]
+    parts: list[list[bytes]] = [[] for _ in layout]
+    for word, data in entries:
+        parts[max(0, bisect.bisect_right(starts, word) - 1)].append(data)
+    (bundle / "index").mkdir(exist_ok=True)
+    chunks = []
+    for (start, end), part in zip(layout, parts, strict=True):
+        data = b"\x81" + _cbor_argument(4, len(part)) + b"".join(part) if part else _EMPTY_CHUNK
+        name = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
+        chunks.append([start, end, name])
+    return chunks
+
+
+def _replace_meta(bundle: Path, entry: dict[str, Any], language: str, data: bytes) -> None:
+    """Write a language's meta (its CBOR) and point the entry at it (written by the caller)."""
+    old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
+    new_name = _write_raw_pf("pagefind.{}.pf_meta", language, data, 10, bundle, PAD_LEVEL)
+    if old_meta.name != f"pagefind.{new_name}.pf_meta":
+        old_meta.unlink(missing_ok=True)
+    entry["languages"][language]["hash"] = new_name
+
+
+def _drop_other_chunks(bundle: Path, keep: set[str]) -> None:
+    for path in (bundle / "index").iterdir():
+        if path.name not in keep:
+            path.unlink()
+
+
+def bundle_layout(bundle: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each language's chunk ranges in a bundle: what the other bundles are cut like."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    layout = {}
+    for language, info in sorted(entry["languages"].items()):
+        meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
+        layout[language] = [(start, end) for start, end, _ in meta[2]]
+    return layout
+
+
+def rechunk_bundle(bundle: Path, layout: dict[str, list[tuple[str, str]]]) -> None:
+    """Cut a bundle's index (the newest month's) in chunks as ``layout`` says, per language."""
+    entry_file = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    keep: set[str] = set()
+    for language, info in sorted(entry["languages"].items()):
+        if language not in layout:
+            keep.update(f"{name}.pf_index" for name in _chunk_names(bundle, info["hash"]))
+            continue
+        meta_file = bundle / f"pagefind.{info['hash']}.pf_meta"
+        data = gzip.decompress(meta_file.read_bytes())[len(SIGNATURE) :]
+        meta, _ = cbor_decode(data)
+        entries: list[tuple[str, bytes]] = []
+        for _, _, name in meta[2]:
+            chunk = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
+            entries += [(e.word, e.data) for e in chunk_entries(chunk[len(SIGNATURE) :])]
+        entries.sort()
+        meta[2] = write_chunks(bundle, language, layout[language], entries)
+        keep.update(f"{name}.pf_index" for _, _, name in meta[2])
+        _replace_meta(bundle, entry, language, cbor_encode(meta))
+    _drop_other_chunks(bundle, keep)
+    write_if_changed(
+        entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
+    )
+
+
+def _chunk_names(bundle: Path, meta_hash: str) -> list[str]:
+    return [name for _, _, name in _read_pf(bundle / f"pagefind.{meta_hash}.pf_meta")[2]]
 
 
 def _placeholder(delta: int) -> bytes:
@@ -758,11 +913,12 @@ def postings(pages: list[int]) -> Postings:
 
 @dataclass
 class RawIndex:
-    """One language of a bundle as Pagefind made it: its meta, its index chunks, its words' pages."""
+    """One language of a bundle as Pagefind made it: its meta, its words, their pages and sizes."""
 
     meta: list[Any]  # [version, [[page hash, word count]...], [[from, to, chunk]...], filters, sorts, fields]
-    chunks: dict[str, bytes]  # chunk name -> its CBOR
+    entries: dict[str, bytes]  # word -> its CBOR in the chunk
     words: dict[str, Postings]
+    sizes: dict[str, int]  # word -> its size, as Pagefind counts it when cutting chunks
     pages_cbor: bytes = b""  # the pages of the meta, each encoded, without the list's head
 
     @property
@@ -781,18 +937,20 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
     raw = {}
     for language, info in sorted(entry["languages"].items()):
         meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
-        chunks: dict[str, bytes] = {}
+        entries: dict[str, bytes] = {}
         words: dict[str, Postings] = {}
+        sizes: dict[str, int] = {}
         for _, _, name in meta[2]:
             data = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
             if not data.startswith(SIGNATURE):
                 raise ValueError(f"{bundle}: {name} is not a Pagefind index chunk")
-            chunks[name] = data[len(SIGNATURE) :]
-            for word, pages in chunk_words(chunks[name]).items():
-                if pages:
-                    words[word] = postings(pages)
+            for found in chunk_entries(data[len(SIGNATURE) :]):
+                entries[found.word] = found.data
+                sizes[found.word] = found.size
+                if found.pages:
+                    words[found.word] = postings(found.pages)
         pages_cbor = b"".join(map(cbor_encode, meta[1]))
-        raw[language] = RawIndex(meta, chunks, words, pages_cbor)
+        raw[language] = RawIndex(meta, entries, words, sizes, pages_cbor)
     return raw
 
 
@@ -821,9 +979,26 @@ def load_raw(folder: Path, tier: str) -> dict[str, RawIndex] | None:
     return raw if version == RAW_VERSION else None
 
 
-def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) -> None:
+def archive_layout(raws: dict[str, dict[str, RawIndex]]) -> dict[str, list[tuple[str, str]]]:
+    """Each language's chunk ranges of one single index of all the archive bundles in ``raws``."""
+    layout = {}
+    for language in sorted({language for raw in raws.values() for language in raw}):
+        sizes: dict[str, int] = {}
+        for raw in raws.values():
+            if language in raw:
+                for word, size in raw[language].sizes.items():
+                    sizes[word] = sizes.get(word, 0) + size
+        if sizes:
+            layout[language] = chunk_layout(sizes)
+    return layout
+
+
+def pad_bundle(
+    bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]], layout: dict[str, list[tuple[str, str]]]
+) -> None:
     """Write ``bundle``'s meta and index chunks from its own index padded to the statistics of all
-    the archive bundles in ``raws`` (tier -> languages), in order; the other files stay as they are.
+    the archive bundles in ``raws`` (tier -> languages), cut in chunks as one index of them is
+    (``layout``, from :func:`archive_layout`); the other files stay as they are.
     """
     entry_file = bundle / "pagefind-entry.json"
     entry = json.loads(entry_file.read_text(encoding="utf-8"))
@@ -837,9 +1012,7 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
         for name, raw in others:
             offsets[name], start = start, start + raw.pages
         vocabulary = sorted({word for _, raw in others for word in raw.words})
-        chunks = [list(chunk) for chunk in own.meta[2]]
-        firsts = [chunk[0] for chunk in chunks]
-        extra: dict[int, list[bytes]] = {}
+        entries = list(own.entries.items())
         for word in vocabulary:
             parts: list[bytes] = []
             count = last = 0
@@ -848,22 +1021,12 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
                 if found is not None:
                     parts += [_placeholder(offsets[name] + found.first - last), found.rest]
                     last, count = offsets[name] + found.last, count + found.count
-            if not count or not chunks:  # (a bundle without a word has no chunk to hold it)
-                continue
-            # the chunk a query for the word loads: the one whose range holds it, else the one before
-            at = max(0, bisect.bisect_right(firsts, word) - 1)
-            chunk = chunks[at]
-            chunk[0], chunk[1] = min(chunk[0], word), max(chunk[1], word)
-            head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
-            extra.setdefault(at, []).append(head + b"".join(parts))
-        (bundle / "index").mkdir(exist_ok=True)
-        for at, chunk in enumerate(chunks):
-            data = own.chunks[chunk[2]]
-            if at in extra:
-                _, count, pos = _cbor_head(data, 1)
-                data = b"\x81" + _cbor_argument(4, count + len(extra[at])) + data[pos:] + b"".join(extra[at])
-            chunk[2] = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
-            keep.add(f"{chunk[2]}.pf_index")
+            if count:
+                head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
+                entries.append((word + PAD, head + b"".join(parts)))
+        entries.sort()
+        chunks = write_chunks(bundle, language, layout[language], entries)
+        keep.update(f"{name}.pf_index" for _, _, name in chunks)
         pages = _cbor_argument(4, total) + own.pages_cbor
         padding = total - own.pages
         if padding > 0:  # placeholder pages with no words but the last, which has the others' words
@@ -871,15 +1034,8 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
             pages += cbor_encode(["", 0]) * (padding - 1) + cbor_encode(["", missing])
         meta = own.meta
         parts = [cbor_encode(meta[0]), pages, cbor_encode(chunks), *map(cbor_encode, meta[3:])]
-        data = _cbor_argument(4, len(meta)) + b"".join(parts)
-        old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
-        new_name = _write_raw_pf("pagefind.{}.pf_meta", language, data, 10, bundle, PAD_LEVEL)
-        if old_meta.name != f"pagefind.{new_name}.pf_meta":
-            old_meta.unlink(missing_ok=True)
-        entry["languages"][language]["hash"] = new_name
-    for path in (bundle / "index").iterdir():
-        if path.name not in keep:
-            path.unlink()
+        _replace_meta(bundle, entry, language, _cbor_argument(4, len(meta)) + b"".join(parts))
+    _drop_other_chunks(bundle, keep)
     write_if_changed(
         entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
     )
