@@ -2,8 +2,10 @@
 
 Pagefind does not read the site's pages: it reads one small *search record* per post (its title,
 text, channel filter; nothing that changes with views, reactions or navigation), kept in
-``.sitegen-cache/search-<output>/`` at the path of the post's page, so result URLs are the pages'.
-A spoiler's text never reaches a record: a placeholder stands in its place.
+``.sitegen-cache/search-<output>/`` (one file per tier) and written out at the path of the post's
+page only while Pagefind indexes them, so result URLs are the pages'. A spoiler's text never
+reaches a record: a placeholder stands in its place. New records are made in the build's worker
+processes.
 
 The records are split into *tiers*, each indexed into a bundle of its own that the search page
 merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bundles.json``):
@@ -35,12 +37,15 @@ import os
 import pickle
 import shutil
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sitegen.build.cache import parallel_map
 from sitegen.build.excerpt import hide_spoilers
 from sitegen.build.load import BuildError
 from sitegen.build.pages import plain_text, post_title
@@ -53,7 +58,7 @@ SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
-RECORD_VERSION = "6"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "7"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 
 
@@ -154,30 +159,42 @@ def archive_shards(posts: int) -> int:
     return max(1, -(-posts // SHARD_SIZE))
 
 
+def shard_of(path: str, shards: int) -> str:
+    """The archive bundle of the post at ``path``, chosen by a hash of its path."""
+    number = int.from_bytes(hashlib.blake2b(path.encode(), digest_size=4).digest(), "big") % shards
+    return f"{ARCHIVE}{number + 1}"
+
+
 def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
     """``recent`` for a post of the newest month, else its archive shard, chosen by a hash of its path."""
     if (view.local_date.year, view.local_date.month) == month:
         return RECENT
-    number = int.from_bytes(hashlib.blake2b(view.path.encode(), digest_size=4).digest(), "big") % shards
-    return f"{ARCHIVE}{number + 1}"
+    return shard_of(view.path, shards)
 
 
-def site_key(text: SearchText) -> str:
-    """What every record is made with besides its post: this code's record format and the site's strings."""
-    return hashlib.blake2b(f"{RECORD_VERSION}\0{text!r}".encode(), digest_size=16).hexdigest()
+def site_key(text: SearchText, views: list[tuple[str, Any]]) -> str:
+    """What every record is made with besides its post file: this code's record format, the
+    site's strings, its channels' names and its time zone (a change remakes every record)."""
+    names = sorted({name for name, _ in views})
+    zone = str(views[0][1].local_date.tzinfo) if views else ""
+    parts = f"{RECORD_VERSION}\0{text!r}\0{names!r}\0{zone}"
+    return hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()
 
 
-def record_key(view: Any, channel_name: str) -> Any:
+def record_key(view: Any) -> str:
     """What a record is made from besides :func:`site_key`: the post file's hash (which covers
-    sitegen's code), the channel's name and the post's local date. An empty file hash (no cache)
-    falls back to a hash of the post's HTML and fields."""
+    sitegen's code). An empty file hash (no cache) falls back to a hash of the post's HTML, date
+    and fields."""
     if view.digest:
-        return (view.digest, channel_name, view.local_date)
-    parts = [channel_name, str(view.local_date), view.html, repr(view.post)]
-    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+        return view.digest
+    parts = [str(view.local_date), view.html, repr(view.post)]
+    return "=" + hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 # --- the records folder ------------------------------------------------------------------------
+# The records are not files: each tier's are kept in one file of the records folder
+# (tier-<tier>.pickle: path -> (record hash, record)), written out as files only for the Pagefind
+# run that indexes the tier, into a folder made for it in sorted order and removed after.
 
 
 def records_folder(output: Path, cache_folder: Path) -> Path:
@@ -188,19 +205,21 @@ def records_folder(output: Path, cache_folder: Path) -> Path:
 
 @dataclass
 class RecordsState:
-    """What the records folder holds: each tier's posts (path -> (record key, record hash)), and
-    what they were split by. Kept in one small file and one file per tier, so a build that changed
-    the newest month's posts rewrites that month's file, not the archive's."""
+    """What the records folder holds besides each tier's records: what the posts were split by,
+    each post's record key, and each tier's digest and size."""
 
     site: str  # site_key
     month: tuple[int, int] | None
     shards: int
-    tiers: dict[str, dict[str, tuple[Any, str]]]
+    keys: dict[str, str]  # path -> record key
     digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
 
 
-def _tier_state(folder: Path, tier: str) -> Path:
-    return folder / f"records-{tier}.pickle"
+Records = dict[str, tuple[str, bytes]]  # path -> (record hash, record)
+
+
+def _tier_file(folder: Path, tier: str) -> Path:
+    return folder / f"tier-{tier}.pickle"
 
 
 def _load_state(folder: Path, site: str) -> RecordsState | None:
@@ -208,79 +227,75 @@ def _load_state(folder: Path, site: str) -> RecordsState | None:
     try:
         with (folder / STATE).open("rb") as handle:
             version, state = pickle.load(handle)
-        if version != RECORD_VERSION or not isinstance(state, RecordsState) or state.site != site:
-            return None
-        for tier in state.digests:
-            with _tier_state(folder, tier).open("rb") as handle:
-                state.tiers[tier] = pickle.load(handle)
-    except Exception:  # missing or unreadable: every record is written again
+    except Exception:  # missing or unreadable: every record is made again
+        return None
+    if version != RECORD_VERSION or not isinstance(state, RecordsState) or state.site != site:
+        return None
+    if any(not _tier_file(folder, tier).is_file() for tier in state.digests):
         return None
     return state
 
 
-def _save_state(folder: Path, state: RecordsState, old: RecordsState | None) -> None:
-    """Write the state's files that differ from ``old``'s."""
-    before = old.tiers if old else {}
-    for tier, posts in state.tiers.items():
-        if before.get(tier) != posts:
-            data = pickle.dumps(posts, protocol=pickle.HIGHEST_PROTOCOL)
-            atomic_write_bytes(_tier_state(folder, tier), data, durable=False)
-    for tier in before.keys() - state.tiers.keys():
-        _tier_state(folder, tier).unlink(missing_ok=True)
-    header = RecordsState(state.site, state.month, state.shards, {}, state.digests)
-    data = pickle.dumps((RECORD_VERSION, header), protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write_bytes(folder / STATE, data, durable=False)
+def load_records(folder: Path, tier: str) -> Records:
+    """A tier's records (path -> (record hash, record)), as the last build left them."""
+    with _tier_file(folder, tier).open("rb") as handle:
+        records = pickle.load(handle)
+    if not isinstance(records, dict):
+        raise ValueError(f"{_tier_file(folder, tier)}: not the records of a tier")
+    return records
 
 
-def _write_record(path: Path, data: bytes) -> None:
+def _save_records(folder: Path, tier: str, records: Records) -> None:
+    data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(_tier_file(folder, tier), data, durable=False)
+
+
+def _clear_folder(folder: Path) -> None:
+    """Remove what a records folder holds of unknown age (Pagefind's own indexes stay: raw/)."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != RAW:
+                shutil.rmtree(entry.path)
+        elif entry.name.startswith(("records", "tier-")):
+            os.unlink(entry.path)
+
+
+_RECORD_WORK: tuple[SearchText, Any] | None = None  # (text, kind_titles), inherited by forked workers
+
+
+def _make_record(item: tuple[str, Any]) -> bytes:
+    name, view = item
+    text, kind_titles = _RECORD_WORK  # type: ignore[misc]
+    title = kind_titles(view.title_key) if view.title_key else view.title
+    return search_record(view, name, text, title)
+
+
+def make_records(items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int) -> list[bytes]:
+    """The records of ``items`` (channel name, view), made in ``jobs`` forked processes when many."""
+    global _RECORD_WORK
+    _RECORD_WORK = (text, kind_titles)
     try:
-        atomic_write_bytes(path, data, durable=False)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data, durable=False)
+        return [data for chunk in parallel_map(_make_record, items, jobs) for data in chunk]
+    finally:
+        _RECORD_WORK = None
 
 
-def _move_record(source: Path, target: Path, stop: Path) -> bool:
-    """Move a record into another tier's folder; False when it is not there."""
-    try:
-        try:
-            os.replace(source, target)
-        except FileNotFoundError:
-            if not source.exists():
-                return False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-    except FileNotFoundError:
-        return False
-    _prune(source.parent, stop)
-    return True
-
-
-def _remove_record(path: Path, stop: Path) -> None:
-    path.unlink(missing_ok=True)
-    _prune(path.parent, stop)
-
-
-def _prune(folder: Path, stop: Path) -> None:
-    """Remove ``folder`` and its parents below ``stop`` while they are empty."""
-    while folder != stop:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty, or gone
-            return
-        folder = folder.parent
+def _digest(records: Records) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(records):
+        digest.update(f"{path}\0{records[path][0]}\n".encode())
+    return digest.hexdigest()
 
 
 @dataclass
 class RecordsUpdate:
-    """What :func:`update_records` did: records written, moved and removed; each tier's digest and size."""
+    """What :func:`update_records` did: records made, moved and removed; each tier's digest and size."""
 
     written: int
     moved: int
     removed: int
     digests: dict[str, str]  # tier -> digest of its records' paths and hashes
     counts: dict[str, int]
-    paths: dict[str, list[str]] = field(default_factory=dict)  # tier -> its records' paths
 
     @property
     def tiers(self) -> list[str]:
@@ -288,89 +303,111 @@ class RecordsUpdate:
         return sorted(self.digests, key=lambda tier: (tier != RECENT, len(tier), tier))
 
 
-def update_records(folder: Path, sections: list[Any], text: SearchText, kind_titles: Any) -> RecordsUpdate:
-    """Bring the records folder in line with the posts: write new and changed records, drop the rest.
+def update_records(
+    folder: Path, sections: list[Any], text: SearchText, kind_titles: Any, jobs: int = 1
+) -> RecordsUpdate:
+    """Bring the records folder in line with the posts: make new and changed records, drop the rest.
 
     ``kind_titles(key)`` translates a title made from a post's kind ("Photo"). A record is made
-    only for a post file that changed since the last build, written only when its bytes differ
-    (views and reactions are not in it), and moved when only its tier changed: a build that
-    changed nothing searchable writes nothing, and no tier's digest changes.
+    only for a post file that changed since the last build (views and reactions are not in it),
+    and a tier's file is written only when its records changed: a build that changed nothing
+    searchable writes nothing, and no tier's digest changes. Only the tiers that changed are read.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    site = site_key(text)
+    views = [(section.channel.name, view) for section in sections for view in section.posts]
+    site = site_key(text, views)
     old = _load_state(folder, site)
     if old is None:  # no state: whatever is in the folder is of unknown age
-        for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False) and entry.name != RAW:
-                shutil.rmtree(entry.path)
-            elif entry.name.startswith("records"):
-                os.unlink(entry.path)
-    views = [(section.channel.name, view) for section in sections for view in section.posts]
+        _clear_folder(folder)
     month = newest_month(view for _, view in views)
-    shards = archive_shards(
-        sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
+    archived = sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
+    shards = archive_shards(archived)
+    keys = {view.path: record_key(view) for _, view in views}
+    old_keys = old.keys if old else {}
+    stale = [(name, view) for name, view in views if old_keys.get(view.path) != keys[view.path]]
+    gone = old_keys.keys() - keys.keys()
+    if old is not None and not stale and not gone and old.month == month and old.shards == shards:
+        digests = {tier: digest for tier, (digest, _) in old.digests.items()}
+        counts = {tier: count for tier, (_, count) in old.digests.items()}
+        return RecordsUpdate(0, 0, 0, digests, counts)
+    made = dict(
+        zip((view.path for _, view in stale), make_records(stale, text, kind_titles, jobs), strict=True)
     )
-    # the same month and number of shards: every post already seen keeps its tier
-    same_split = old is not None and old.month == month and old.shards == shards
-    old_tiers = old.tiers if old else {}
-    tier_by_path = {path: tier for tier, posts in old_tiers.items() for path in posts}
-    tiers: dict[str, dict[str, tuple[Any, str]]] = {}
-    touched: set[str] = set()  # tiers whose paths or record hashes changed
-    seen: set[str] = set()
-    written = moved = removed = 0
-    for name, view in views:
-        path = view.path
-        seen.add(path)
-        old_tier = tier_by_path.get(path)
-        before = old_tiers[old_tier][path] if old_tier else None
-        tier = old_tier if same_split and old_tier else tier_of(view, month, shards)
-        key = record_key(view, name)
-        data = None
-        if before is not None and before[0] == key:
-            made = before[1]  # the same post file: the same record
-        else:  # a new or changed file; views or reactions alone leave the record as it was
-            title = kind_titles(view.title_key) if view.title_key else view.title
-            data = search_record(view, name, text, title)
-            made = hashlib.blake2b(data, digest_size=16).hexdigest()
-        tiers.setdefault(tier, {})[path] = (key, made)
-        if old_tier is not None and before is not None:
-            if before[1] == made and old_tier == tier:
-                continue
-            touched.add(old_tier)
-            if before[1] == made and _move_record(
-                folder / old_tier / path, folder / tier / path, folder / old_tier
-            ):
-                touched.add(tier)
-                moved += 1
-                continue
-            if old_tier != tier:
-                _remove_record(folder / old_tier / path, folder / old_tier)
-        touched.add(tier)
-        if data is None:
-            title = kind_titles(view.title_key) if view.title_key else view.title
-            data = search_record(view, name, text, title)
-        _write_record(folder / tier / path, data)
-        written += 1
-    for path, old_tier in tier_by_path.items():
-        if path not in seen:
-            _remove_record(folder / old_tier / path, folder / old_tier)
-            touched.add(old_tier)
-            removed += 1
-    digests, counts = {}, {}
-    for tier, posts in tiers.items():
-        if tier not in touched and old is not None and tier in old.digests:
-            digests[tier], counts[tier] = old.digests[tier]
-            continue
-        digest = hashlib.blake2b(digest_size=16)
-        for path in sorted(posts):
-            digest.update(f"{path}\0{posts[path][1]}\n".encode())
-        digests[tier], counts[tier] = digest.hexdigest(), len(posts)
-    state = RecordsState(site, month, shards, tiers, {tier: (digests[tier], counts[tier]) for tier in tiers})
-    if old is None or old.tiers != tiers or old.digests != state.digests or not same_split:
-        _save_state(folder, state, old)
-    return RecordsUpdate(
-        written, moved, removed, digests, counts, {tier: list(posts) for tier, posts in tiers.items()}
-    )
+    new_tiers: dict[str, Records]
+    moved = 0
+    if old is not None and old.month == month and old.shards == shards:
+        # the same split: every post keeps its tier; read and change only the tiers it touches
+        touched = {tier_of(view, month, shards) for _, view in stale}
+        recent: Records = {}
+        if RECENT in old.digests and (gone or RECENT in touched):
+            recent = load_records(folder, RECENT)
+        touched |= {RECENT if path in recent else shard_of(path, shards) for path in gone}
+        new_tiers = {}
+        for tier in touched:
+            if tier == RECENT:
+                new_tiers[tier] = recent
+            else:
+                new_tiers[tier] = load_records(folder, tier) if tier in old.digests else {}
+        for path in gone:
+            for records in new_tiers.values():
+                records.pop(path, None)
+        for _, view in stale:
+            data = made[view.path]
+            new_tiers[tier_of(view, month, shards)][view.path] = (_record_hash(data), data)
+    else:  # a new month or another number of bundles: every post is placed again
+        before: Records = {}
+        for tier in old.digests if old else ():
+            before.update(load_records(folder, tier))
+        new_tiers = {}
+        for _, view in views:
+            data = made.get(view.path)
+            record = (_record_hash(data), data) if data is not None else before[view.path]
+            new_tiers.setdefault(tier_of(view, month, shards), {})[view.path] = record
+        moved = len(views) - len(made)
+        before.clear()
+    digests = {tier: digest for tier, (digest, _) in old.digests.items()} if old else {}
+    counts = {tier: count for tier, (_, count) in old.digests.items()} if old else {}
+    if old is None or old.month != month or old.shards != shards:
+        for tier in list(digests):  # tiers no longer there
+            if tier not in new_tiers:
+                del digests[tier], counts[tier]
+                _tier_file(folder, tier).unlink(missing_ok=True)
+    for tier, records in sorted(new_tiers.items()):
+        digest = _digest(records)
+        if records and (digests.get(tier) != digest or not _tier_file(folder, tier).is_file()):
+            _save_records(folder, tier, records)
+        if records:
+            digests[tier], counts[tier] = digest, len(records)
+        else:
+            digests.pop(tier, None), counts.pop(tier, None)
+            _tier_file(folder, tier).unlink(missing_ok=True)
+    state = RecordsState(site, month, shards, keys, {tier: (digests[tier], counts[tier]) for tier in digests})
+    data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(folder / STATE, data, durable=False)
+    return RecordsUpdate(len(made), moved, len(gone), digests, counts)
+
+
+def _record_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def write_records(records: Records, site: Path) -> None:
+    """Write records as files into the new folder ``site``, in sorted order.
+
+    Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
+    that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
+    them the same way every time, so cold and incremental builds give the same bundle bytes.
+    """
+    target = str(site)
+    made: set[str] = set()
+    for path in sorted(records):  # plain strings and os calls: 100,000 records
+        full = os.path.join(target, path)
+        parent = os.path.dirname(full)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        with open(full, "wb") as handle:
+            handle.write(records[path][1])
 
 
 # --- the bundles -------------------------------------------------------------------------------
@@ -386,7 +423,7 @@ def read_stamp(bundle: Path) -> dict[str, object]:
 
 
 def update_search_index(
-    output: Path, cache_folder: Path, sections: list[Any], text: SearchText, kind_titles: Any
+    output: Path, cache_folder: Path, sections: list[Any], text: SearchText, kind_titles: Any, jobs: int = 1
 ) -> int:
     """Make ``output/pagefind/<tier>/`` current for the posts of ``sections``; count the indexed posts.
 
@@ -396,7 +433,7 @@ def update_search_index(
     folder = records_folder(output, cache_folder)
     try:
         with _no_collection():
-            update = update_records(folder, sections, text, kind_titles)
+            update = update_records(folder, sections, text, kind_titles, jobs)
     except OSError as exc:
         raise BuildError(f"cannot write the search records in '{folder}': {exc.strerror}") from None
     index = output / INDEX_DIR
@@ -406,20 +443,22 @@ def update_search_index(
     padding = padding_key(archive, update.digests)
     stamps = {tier: read_stamp(index / tier) for tier in tiers}
     repad = padding != NO_PAD and any(stamps[tier].get("padded") != padding for tier in archive)
-    total = 0
+    total, todo = 0, []
     for tier in tiers:
-        bundle = index / tier
         stamp = stamps[tier]
         indexed = stamp.get("indexed")
         fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
-        fresh = fresh and (bundle / "pagefind.js").is_file()
+        fresh = fresh and (index / tier / "pagefind.js").is_file()
         if fresh and repad and tier in archive and "padded" in stamp:
             # a padded bundle is padded again from Pagefind's own index: without it, made again
             fresh = _raw_path(folder, tier).is_file()
-        if not fresh:
-            stamp = stamps[tier] = _make_bundle(
-                folder, tier, bundle, update, padding != NO_PAD and tier in archive
-            )
+        if fresh:
+            total += int(indexed)  # type: ignore[arg-type]
+        else:
+            todo.append(tier)
+    made = make_bundles(folder, index, todo, update, set(archive) if padding != NO_PAD else set())
+    for tier, stamp in made.items():
+        stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
     if repad:
         with _no_collection():
@@ -427,18 +466,18 @@ def update_search_index(
             for tier in archive:  # Pagefind's own indexes, read only now: not held while it runs
                 raw = load_raw(folder, tier)
                 if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
-                    stamps[tier] = _make_bundle(folder, tier, index / tier, update, True)
+                    stamps[tier] = make_bundles(folder, index, [tier], update, {tier})[tier]
                     raw = load_raw(folder, tier)
                 if raw is None:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
                     raw = capture_raw(index / tier)
                     save_raw(folder, tier, raw)
                 raws[tier] = raw
             layout = archive_layout(raws)
-            for tier in archive:
-                if stamps[tier].get("padded") != padding:
-                    pad_bundle(index / tier, tier, raws, layout)
-                    stamp = stamps[tier] = {**stamps[tier], "padded": padding}
-                    (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+            todo = [tier for tier in archive if stamps[tier].get("padded") != padding]
+            for tier in todo:  # one at a time: a forked process would hold the site twice
+                pad_bundle(index / tier, tier, raws, layout)
+                stamp = stamps[tier] = {**stamps[tier], "padded": padding}
+                (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     if RECENT in tiers and archive:
         # the newest month's bundle is cut in chunks as the archive is (see chunk_layout)
         cut = padding if padding != NO_PAD else f"{PAD_VERSION}:{update.digests[archive[0]]}"
@@ -451,22 +490,58 @@ def update_search_index(
     return total
 
 
-def _make_bundle(
-    folder: Path, tier: str, bundle: Path, update: RecordsUpdate, keep: bool
-) -> dict[str, object]:
-    """Index a tier's records into its bundle with Pagefind; with ``keep``, keep Pagefind's own
-    index in the records folder for padding. Return the bundle's stamp."""
-    staged = ordered_copy(folder / tier, update.paths.get(tier))
+def make_bundles(
+    folder: Path, index: Path, todo: list[str], update: RecordsUpdate, keep: set[str]
+) -> dict[str, dict[str, object]]:
+    """Index each tier of ``todo`` into its bundle with Pagefind, one run at a time (its memory
+    grows with the bundle); for a tier in ``keep``, keep Pagefind's own index in the records folder
+    for padding. Return the bundles' stamps.
+
+    While Pagefind indexes one tier (on about one core), this process writes out the next tier's
+    records and reads the index Pagefind made of the one before.
+    """
+    stamps: dict[str, dict[str, object]] = {}
+    staged = {tier: folder / f"{TEMP_PREFIX}{tier}" for tier in todo}
+    done: str | None = None  # the tier whose bundle was made last, its records still staged
     try:
-        indexed = build_bundle(staged, bundle)
+        if todo:
+            _stage(folder, todo[0], staged[todo[0]])
+        for number, tier in enumerate(todo):
+            run = start_bundle(staged[tier], index / tier)
+            try:
+                if done is not None:
+                    _after_bundle(folder, index, done, staged[done], done in keep)
+                    done = None
+                if number + 1 < len(todo):
+                    _stage(folder, todo[number + 1], staged[todo[number + 1]])
+            except BaseException:
+                run.process.kill()
+                run.process.wait()
+                raise
+            indexed = finish_bundle(run)
+            stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
+            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+            stamps[tier], done = stamp, tier
+        if done is not None:
+            _after_bundle(folder, index, done, staged[done], done in keep)
     finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
-    (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+        for path in staged.values():
+            shutil.rmtree(path, ignore_errors=True)
+    return stamps
+
+
+def _stage(folder: Path, tier: str, staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)
+    with _no_collection():
+        write_records(load_records(folder, tier), staged)
+
+
+def _after_bundle(folder: Path, index: Path, tier: str, staged: Path, keep: bool) -> None:
+    """Remove a made bundle's staged records; with ``keep``, keep Pagefind's own index of it."""
+    shutil.rmtree(staged, ignore_errors=True)
     if keep:
         with _no_collection():
-            save_raw(folder, tier, capture_raw(bundle))
-    return stamp
+            save_raw(folder, tier, capture_raw(index / tier))
 
 
 @contextmanager
@@ -503,53 +578,66 @@ def _drop_strangers(index: Path, keep: set[str]) -> None:
             os.unlink(entry.path)
 
 
-def ordered_copy(site: Path, paths: Iterable[str] | None = None) -> Path:
-    """A fresh folder of hard links to the records under ``site`` (those at ``paths``, if given,
-    else every .html file there), made in sorted order.
+@dataclass
+class PagefindRun:
+    """A Pagefind run under way: its process, where its output goes, and where the bundle goes."""
 
-    Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
-    that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
-    them the same way every time, so cold and incremental builds give the same bundle bytes.
-    """
-    copy = site.with_name(f"{TEMP_PREFIX}{site.name}")
-    shutil.rmtree(copy, ignore_errors=True)
-    if paths is None:
-        paths = (p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-    source, target = str(site), str(copy)
-    for path in sorted(paths):  # plain strings: 100,000 records (pathlib took 4 s of 9)
-        os.makedirs(os.path.dirname(os.path.join(target, path)), exist_ok=True)
-        try:
-            os.link(os.path.join(source, path), os.path.join(target, path))
-        except OSError:
-            shutil.copyfile(os.path.join(source, path), os.path.join(target, path))
-    return copy
+    process: subprocess.Popen[bytes]
+    fresh: Path
+    bundle: Path
+    log: Any  # a temporary file with its output
+    started: float
 
 
-def build_bundle(site: Path, bundle: Path) -> int:
-    """Index the records under ``site`` into the bundle folder ``bundle``; return the indexed count."""
+def start_bundle(site: Path, bundle: Path) -> PagefindRun:
+    """Start indexing the records under ``site`` into the bundle folder ``bundle``."""
     fresh = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}")
     old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
     for leftover in (fresh, old):
         shutil.rmtree(leftover, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
     command = [pagefind_executable(), "--site", str(site), "--output-path", str(fresh)]
+    # a file, not a pipe: none is read while Pagefind runs (finish_bundle closes it)
+    log = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(fresh, ignore_errors=True)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    except OSError as exc:
+        log.close()
         raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
-    if result.returncode != 0 or not (fresh / "pagefind.js").is_file():
+    return PagefindRun(process, fresh, bundle, log, time.monotonic())
+
+
+def finish_bundle(run: PagefindRun) -> int:
+    """Wait for a Pagefind run, then swap its bundle in; return the indexed count."""
+    fresh, bundle = run.fresh, run.bundle
+    try:
+        try:
+            code = run.process.wait(timeout=max(1.0, TIMEOUT - (time.monotonic() - run.started)))
+        except subprocess.TimeoutExpired as exc:
+            run.process.kill()
+            run.process.wait()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
+        run.log.seek(0)
+        output = run.log.read().decode("utf-8", "replace")
+    finally:
+        run.log.close()
+    if code != 0 or not (fresh / "pagefind.js").is_file():
         shutil.rmtree(fresh, ignore_errors=True)
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise BuildError(
-            f"the search indexer (Pagefind) failed: {detail[-1] if detail else result.returncode}"
-        )
+        detail = output.strip().splitlines()
+        raise BuildError(f"the search indexer (Pagefind) failed: {detail[-1] if detail else code}")
     stable_filters(fresh)
+    old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
     if bundle.exists():
         bundle.rename(old)
     fresh.rename(bundle)
     shutil.rmtree(old, ignore_errors=True)
-    return indexed_pages(result.stdout)
+    return indexed_pages(output)
+
+
+def build_bundle(site: Path, bundle: Path) -> int:
+    """Index the records under ``site`` into the bundle folder ``bundle``; return the indexed count."""
+    return finish_bundle(start_bundle(site, bundle))
 
 
 # --- Pagefind's filter files, made stable ------------------------------------------------------
