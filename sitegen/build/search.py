@@ -28,6 +28,7 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 from __future__ import annotations
 
 import bisect
+import contextlib
 import gc
 import gzip
 import hashlib
@@ -57,6 +58,7 @@ ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of
 SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
+LAYOUT = "layout.pickle"  # inside the records folder: how the archive bundles are cut in chunks
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
 RECORD_VERSION = "7"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
@@ -256,7 +258,7 @@ def _clear_folder(folder: Path) -> None:
         if entry.is_dir(follow_symlinks=False):
             if entry.name != RAW:
                 shutil.rmtree(entry.path)
-        elif entry.name.startswith(("records", "tier-")):
+        elif entry.name.startswith(("records", "tier-", "layout")):
             os.unlink(entry.path)
 
 
@@ -482,7 +484,7 @@ def update_search_index(
         # the newest month's bundle is cut in chunks as the archive is (see chunk_layout)
         cut = padding if padding != NO_PAD else f"{PAD_VERSION}:{update.digests[archive[0]]}"
         if stamps[RECENT].get("cut") != cut:
-            rechunk_bundle(index / RECENT, bundle_layout(index / archive[0]))
+            rechunk_bundle(index / RECENT, _archive_layout(folder, index / archive[0], cut))
             stamp = stamps[RECENT] = {**stamps[RECENT], "cut": cut}
             (index / RECENT / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
@@ -931,6 +933,20 @@ def _drop_other_chunks(bundle: Path, keep: set[str]) -> None:
     for path in (bundle / "index").iterdir():
         if path.name not in keep:
             path.unlink()
+
+
+def _archive_layout(folder: Path, bundle: Path, cut: str) -> dict[str, list[tuple[str, str]]]:
+    """:func:`bundle_layout` of an archive bundle, kept in the records folder for the next
+    builds (an archive bundle's meta lists every page of the archive: slow to read each time)."""
+    path = folder / LAYOUT
+    with contextlib.suppress(Exception):  # missing or unreadable: read again
+        with path.open("rb") as handle:
+            kept, layout = pickle.load(handle)
+        if kept == cut and isinstance(layout, dict):
+            return layout
+    layout = bundle_layout(bundle)
+    atomic_write_bytes(path, pickle.dumps((cut, layout), protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+    return layout
 
 
 def bundle_layout(bundle: Path) -> dict[str, list[tuple[str, str]]]:
