@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -217,7 +218,7 @@ class RecordsState:
     digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
 
 
-Records = dict[str, tuple[str, bytes]]  # path -> (record hash, record)
+Records = dict[str, tuple[str, bytes]]  # path -> (record hash, record compressed with zlib)
 
 
 def _tier_file(folder: Path, tier: str) -> Path:
@@ -265,19 +266,24 @@ def _clear_folder(folder: Path) -> None:
 _RECORD_WORK: tuple[SearchText, Any] | None = None  # (text, kind_titles), inherited by forked workers
 
 
-def _make_record(item: tuple[str, Any]) -> bytes:
+def _make_record(item: tuple[str, Any]) -> tuple[str, bytes]:
     name, view = item
     text, kind_titles = _RECORD_WORK  # type: ignore[misc]
     title = kind_titles(view.title_key) if view.title_key else view.title
-    return search_record(view, name, text, title)
+    data = search_record(view, name, text, title)
+    return hashlib.blake2b(data, digest_size=16).hexdigest(), zlib.compress(data, 1)
 
 
-def make_records(items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int) -> list[bytes]:
-    """The records of ``items`` (channel name, view), made in ``jobs`` forked processes when many."""
+def make_records(
+    items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int
+) -> list[tuple[str, bytes]]:
+    """The records of ``items`` (channel name, view) as (hash, zlib-compressed record), made in
+    ``jobs`` forked processes when many (compressed: 100,000 records held in this process while
+    the workers run, each holding the site too, stay a third of their size)."""
     global _RECORD_WORK
     _RECORD_WORK = (text, kind_titles)
     try:
-        return [data for chunk in parallel_map(_make_record, items, jobs) for data in chunk]
+        return [record for chunk in parallel_map(_make_record, items, jobs) for record in chunk]
     finally:
         _RECORD_WORK = None
 
@@ -354,16 +360,14 @@ def update_records(
             for records in new_tiers.values():
                 records.pop(path, None)
         for _, view in stale:
-            data = made[view.path]
-            new_tiers[tier_of(view, month, shards)][view.path] = (_record_hash(data), data)
+            new_tiers[tier_of(view, month, shards)][view.path] = made[view.path]
     else:  # a new month or another number of bundles: every post is placed again
         before: Records = {}
         for tier in old.digests if old else ():
             before.update(load_records(folder, tier))
         new_tiers = {}
         for _, view in views:
-            data = made.get(view.path)
-            record = (_record_hash(data), data) if data is not None else before[view.path]
+            record = made.get(view.path) or before[view.path]
             new_tiers.setdefault(tier_of(view, month, shards), {})[view.path] = record
         moved = len(views) - len(made)
         before.clear()
@@ -389,10 +393,6 @@ def update_records(
     return RecordsUpdate(len(made), moved, len(gone), digests, counts)
 
 
-def _record_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def write_records(records: Records, site: Path) -> None:
     """Write records as files into the new folder ``site``, in sorted order.
 
@@ -409,7 +409,7 @@ def write_records(records: Records, site: Path) -> None:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
         with open(full, "wb") as handle:
-            handle.write(records[path][1])
+            handle.write(zlib.decompress(records[path][1]))
 
 
 # --- the bundles -------------------------------------------------------------------------------
@@ -500,20 +500,16 @@ def make_bundles(
     for padding. Return the bundles' stamps.
 
     While Pagefind indexes one tier (on about one core), this process writes out the next tier's
-    records and reads the index Pagefind made of the one before.
+    records.
     """
     stamps: dict[str, dict[str, object]] = {}
     staged = {tier: folder / f"{TEMP_PREFIX}{tier}" for tier in todo}
-    done: str | None = None  # the tier whose bundle was made last, its records still staged
     try:
         if todo:
             _stage(folder, todo[0], staged[todo[0]])
         for number, tier in enumerate(todo):
             run = start_bundle(staged[tier], index / tier)
             try:
-                if done is not None:
-                    _after_bundle(folder, index, done, staged[done], done in keep)
-                    done = None
                 if number + 1 < len(todo):
                     _stage(folder, todo[number + 1], staged[todo[number + 1]])
             except BaseException:
@@ -523,9 +519,9 @@ def make_bundles(
             indexed = finish_bundle(run)
             stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
             (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-            stamps[tier], done = stamp, tier
-        if done is not None:
-            _after_bundle(folder, index, done, staged[done], done in keep)
+            stamps[tier] = stamp
+            # (not while the next run goes: Pagefind's memory and this one's would add up)
+            _after_bundle(folder, index, tier, staged[tier], tier in keep)
     finally:
         for path in staged.values():
             shutil.rmtree(path, ignore_errors=True)
