@@ -41,7 +41,7 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,12 +149,6 @@ def search_record(view: Any, channel_name: str, text: SearchText, kind_title: st
         f'<span hidden data-pagefind-ignore data-pagefind-meta="{esc(text.date_label)}">'
         f"{esc(text.date_format(view.local_date))}</span>\n{body}{extras}</main></body></html>\n"
     ).encode()
-
-
-def newest_month(views: Iterable[Any]) -> tuple[int, int] | None:
-    """The (year, month) of the newest post, in the site's time zone; None without posts."""
-    newest = max((view.local_date for view in views), default=None)
-    return (newest.year, newest.month) if newest else None
 
 
 def archive_shards(posts: int) -> int:
@@ -327,12 +321,21 @@ def update_records(
     old = _load_state(folder, site)
     if old is None:  # no state: whatever is in the folder is of unknown age
         _clear_folder(folder)
-    month = newest_month(view for _, view in views)
-    archived = sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
-    shards = archive_shards(archived)
-    keys = {view.path: record_key(view) for _, view in views}
+    # one pass or two in C each: this runs for every post on every build that changed anything
+    newest = max((view.local_date for _, view in views), default=None)
+    month = (newest.year, newest.month) if newest else None
+    if newest is not None:
+        start = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0, fold=0)
+        shards = archive_shards(sum(1 for _, view in views if view.local_date < start))
+    else:
+        shards = archive_shards(0)
+    keys = {view.path: view.digest or record_key(view) for _, view in views}
     old_keys = old.keys if old else {}
-    stale = [(name, view) for name, view in views if old_keys.get(view.path) != keys[view.path]]
+    if old_keys == keys:
+        stale: list[tuple[str, Any]] = []
+    else:
+        get = old_keys.get
+        stale = [(name, view) for name, view in views if get(view.path) != keys[view.path]]
     gone = old_keys.keys() - keys.keys()
     if old is not None and not stale and not gone and old.month == month and old.shards == shards:
         digests = {tier: digest for tier, (digest, _) in old.digests.items()}
