@@ -63,6 +63,7 @@ LAYOUT = "layout.pickle"  # inside the records folder: how the archive bundles a
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
 RECORD_VERSION = "7"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
+PARALLEL_RECORDS = 50_000  # posts: up to this many, new records are made in the build's workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,8 +342,11 @@ def update_records(
         digests = {tier: digest for tier, (digest, _) in old.digests.items()}
         counts = {tier: count for tier, (_, count) in old.digests.items()}
         return RecordsUpdate(0, 0, 0, digests, counts)
+    # each forked worker holds the site as this process does: at 100,000 posts three such
+    # processes are 1.5 GB; a large site's records are made here alone
+    workers = jobs if len(views) <= PARALLEL_RECORDS else 1
     made = dict(
-        zip((view.path for _, view in stale), make_records(stale, text, kind_titles, jobs), strict=True)
+        zip((view.path for _, view in stale), make_records(stale, text, kind_titles, workers), strict=True)
     )
     new_tiers: dict[str, Records]
     moved = 0
