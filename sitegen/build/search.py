@@ -345,47 +345,32 @@ def update_records(
     # each forked worker holds the site as this process does: at 100,000 posts three such
     # processes are 1.5 GB; a large site's records are made here alone
     workers = jobs if len(views) <= PARALLEL_RECORDS else 1
-    made = dict(
-        zip((view.path for _, view in stale), make_records(stale, text, kind_titles, workers), strict=True)
-    )
-    new_tiers: dict[str, Records]
-    moved = 0
-    if old is not None and old.month == month and old.shards == shards:
-        # the same split: every post keeps its tier; read and change only the tiers it touches
-        touched = {tier_of(view, month, shards) for _, view in stale}
-        recent: Records = {}
-        if RECENT in old.digests and (gone or RECENT in touched):
-            recent = load_records(folder, RECENT)
-        touched |= {RECENT if path in recent else shard_of(path, shards) for path in gone}
-        new_tiers = {}
-        for tier in touched:
-            if tier == RECENT:
-                new_tiers[tier] = recent
-            else:
-                new_tiers[tier] = load_records(folder, tier) if tier in old.digests else {}
-        for path in gone:
-            for records in new_tiers.values():
-                records.pop(path, None)
-        for _, view in stale:
-            new_tiers[tier_of(view, month, shards)][view.path] = made[view.path]
-    else:  # a new month or another number of bundles: every post is placed again
-        before: Records = {}
-        for tier in old.digests if old else ():
-            before.update(load_records(folder, tier))
-        new_tiers = {}
-        for _, view in views:
-            record = made.get(view.path) or before[view.path]
-            new_tiers.setdefault(tier_of(view, month, shards), {})[view.path] = record
-        moved = len(views) - len(made)
-        before.clear()
+    same = old is not None and old.month == month and old.shards == shards
     digests = {tier: digest for tier, (digest, _) in old.digests.items()} if old else {}
     counts = {tier: count for tier, (_, count) in old.digests.items()} if old else {}
-    if old is None or old.month != month or old.shards != shards:
-        for tier in list(digests):  # tiers no longer there
-            if tier not in new_tiers:
-                del digests[tier], counts[tier]
-                _tier_file(folder, tier).unlink(missing_ok=True)
-    for tier, records in sorted(new_tiers.items()):
+    # each tier's posts to place (the same split: only the new and changed ones; else every post)
+    placed: dict[str, list[tuple[str, Any]]] = {}
+    for name, view in stale if same else views:
+        placed.setdefault(tier_of(view, month, shards), []).append((name, view))
+    old_tiers = _OldTiers(folder, old)
+    touched = set(placed) | {old_tiers.tier_of(path) for path in gone}
+    if not same:  # (a tier of the last split that no post is in now is removed)
+        touched |= set(digests)
+    is_stale = {view.path for _, view in stale}
+    written = moved = 0
+    for tier in sorted(touched):  # one tier's records in memory at a time
+        records = old_tiers.take(tier) if same else {}
+        for path in gone:
+            records.pop(path, None)
+        todo = [item for item in placed.get(tier, ()) if item[1].path in is_stale]
+        if not same:  # the records already made, from the tiers they were in
+            for _, view in placed.get(tier, ()):
+                if view.path not in is_stale:
+                    records[view.path] = old_tiers.record(view.path)
+                    moved += 1
+        for (_, view), record in zip(todo, make_records(todo, text, kind_titles, workers), strict=True):
+            records[view.path] = record
+        written += len(todo)
         digest = _digest(records)
         if records and (digests.get(tier) != digest or not _tier_file(folder, tier).is_file()):
             _save_records(folder, tier, records)
@@ -397,7 +382,47 @@ def update_records(
     state = RecordsState(site, month, shards, keys, {tier: (digests[tier], counts[tier]) for tier in digests})
     data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(folder / STATE, data, durable=False)
-    return RecordsUpdate(len(made), moved, len(gone), digests, counts)
+    return RecordsUpdate(written, moved, len(gone), digests, counts)
+
+
+class _OldTiers:
+    """The records of the last build's tiers, read one tier at a time (the newest month's kept)."""
+
+    def __init__(self, folder: Path, old: RecordsState | None) -> None:
+        self.folder, self.old = folder, old
+        self.recent: Records | None = None
+        self.loaded: tuple[str, Records] | None = None
+
+    def _recent(self) -> Records:
+        if self.recent is None:
+            has = self.old is not None and RECENT in self.old.digests
+            self.recent = load_records(self.folder, RECENT) if has else {}
+        return self.recent
+
+    def tier_of(self, path: str) -> str:
+        """The tier a post was in (by the last build's split)."""
+        if self.old is None:
+            return RECENT
+        return RECENT if path in self._recent() else shard_of(path, self.old.shards)
+
+    def take(self, tier: str) -> Records:
+        """A tier's records, to change (read again if asked for again)."""
+        if self.old is None or tier not in self.old.digests:
+            return {}
+        if tier == RECENT:
+            records, self.recent = self._recent(), None
+            return records
+        return load_records(self.folder, tier)
+
+    def record(self, path: str) -> tuple[str, bytes]:
+        """The record a post had (its tier read once in a row)."""
+        tier = self.tier_of(path)
+        if tier == RECENT:
+            return self._recent()[path]
+        if self.loaded is None or self.loaded[0] != tier:
+            self.loaded = None
+            self.loaded = (tier, load_records(self.folder, tier))
+        return self.loaded[1][path]
 
 
 def write_records(records: Records, site: Path) -> None:
