@@ -363,11 +363,15 @@ def update_records(
         for path in gone:
             records.pop(path, None)
         todo = [item for item in placed.get(tier, ()) if item[1].path in is_stale]
-        if not same:  # the records already made, from the tiers they were in
+        if not same:  # the records already made, from the tiers they were in (each read once)
+            by_tier: dict[str, list[str]] = {}
             for _, view in placed.get(tier, ()):
                 if view.path not in is_stale:
-                    records[view.path] = old_tiers.record(view.path)
-                    moved += 1
+                    by_tier.setdefault(old_tiers.tier_of(view.path), []).append(view.path)
+            for source, paths in sorted(by_tier.items()):
+                before = old_tiers.records(source)
+                records.update((path, before[path]) for path in paths)
+                moved += len(paths)
         for (_, view), record in zip(todo, make_records(todo, text, kind_titles, workers), strict=True):
             records[view.path] = record
         written += len(todo)
@@ -414,15 +418,14 @@ class _OldTiers:
             return records
         return load_records(self.folder, tier)
 
-    def record(self, path: str) -> tuple[str, bytes]:
-        """The record a post had (its tier read once in a row)."""
-        tier = self.tier_of(path)
+    def records(self, tier: str) -> Records:
+        """A tier's records, to read (the last one asked for kept)."""
         if tier == RECENT:
-            return self._recent()[path]
+            return self._recent()
         if self.loaded is None or self.loaded[0] != tier:
             self.loaded = None
             self.loaded = (tier, load_records(self.folder, tier))
-        return self.loaded[1][path]
+        return self.loaded[1]
 
 
 def write_records(records: Records, site: Path) -> None:
