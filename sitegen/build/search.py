@@ -40,7 +40,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,7 +60,7 @@ BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 LAYOUT = "layout.pickle"  # inside the records folder: how the archive bundles are cut in chunks
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
-RECORD_VERSION = "7"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "8"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 PARALLEL_RECORDS = 50_000  # posts: up to this many, new records are made in the build's workers
 
@@ -213,7 +212,7 @@ class RecordsState:
     digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
 
 
-Records = dict[str, tuple[str, bytes]]  # path -> (record hash, record compressed with zlib)
+Records = dict[str, tuple[str, bytes]]  # path -> (record hash, record)
 
 
 def _tier_file(folder: Path, tier: str) -> Path:
@@ -266,15 +265,14 @@ def _make_record(item: tuple[str, Any]) -> tuple[str, bytes]:
     text, kind_titles = _RECORD_WORK  # type: ignore[misc]
     title = kind_titles(view.title_key) if view.title_key else view.title
     data = search_record(view, name, text, title)
-    return hashlib.blake2b(data, digest_size=16).hexdigest(), zlib.compress(data, 1)
+    return hashlib.blake2b(data, digest_size=16).hexdigest(), data
 
 
 def make_records(
     items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int
 ) -> list[tuple[str, bytes]]:
-    """The records of ``items`` (channel name, view) as (hash, zlib-compressed record), made in
-    ``jobs`` forked processes when many (compressed: 100,000 records held in this process while
-    the workers run, each holding the site too, stay a third of their size)."""
+    """The records of ``items`` (channel name, view) as (hash, record), made in ``jobs`` forked
+    processes when many."""
     global _RECORD_WORK
     _RECORD_WORK = (text, kind_titles)
     try:
@@ -444,7 +442,7 @@ def write_records(records: Records, site: Path) -> None:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
         with open(full, "wb") as handle:
-            handle.write(zlib.decompress(records[path][1]))
+            handle.write(records[path][1])
 
 
 # --- the bundles -------------------------------------------------------------------------------
