@@ -277,6 +277,17 @@ finally:
     sys.path.remove(str(BENCH))
 
 
+def _records(output: Path, root: Path, tiers: list[str]) -> Path:
+    """A folder of the search records of these tiers of a site built into ``output``."""
+    records = search_index.records_folder(output, root / ".sitegen-cache")
+    union: dict[str, tuple[str, bytes]] = {}
+    for tier in tiers:
+        union.update(search_index.load_records(records, tier))
+    folder = root / f"records-{output.name}-{len(tiers)}"
+    search_index.write_records(union, folder)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated Russian channel of 1,500 posts over six years, built twice: as sitegen lays out
@@ -296,10 +307,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         build_site(Config(root=root, language="ru", output="sharded"))
     finally:
         search_index.SHARD_SIZE = saved
-    records = search_index.records_folder(root / "output", root / ".sitegen-cache")
-    union = root / "union"
-    for tier in ("recent", "archive-1"):
-        shutil.copytree(records / tier, union, dirs_exist_ok=True)
+    union = _records(root / "output", root, ["recent", "archive-1"])
     assert search_index.build_bundle(union, root / "single") == 1500
     return root
 
@@ -330,6 +338,36 @@ def test_an_archive_in_several_bundles_finds_what_one_index_finds_and_ranks_alik
     assert sum(shares) / len(shares) >= 0.9, dict(zip(QUALITY_QUERIES, shares, strict=True))
 
 
+def _chunk_ranges(bundle: Path) -> list[tuple[str, str]]:
+    return search_index.bundle_layout(bundle)["ru"]
+
+
+def test_every_bundle_is_cut_in_chunks_where_one_index_of_the_archive_is(generated: Path) -> None:
+    # Pagefind matches a query term against the words of one chunk only (the one whose range
+    # holds the term), so what a prefix finds, and each result's title boost, depend on where the
+    # index was cut: every bundle must be cut as one single index of the archive is
+    archive = _records(generated / "sharded", generated, [f"archive-{number}" for number in range(1, 6)])
+    search_index.build_bundle(archive, generated / "archive-single")
+    expected = _chunk_ranges(generated / "archive-single")
+    assert len(expected) > 1
+    for tier in ("recent", "archive-1", "archive-2", "archive-5"):
+        assert _chunk_ranges(generated / "sharded/pagefind" / tier) == expected, tier
+    # and the layout is Pagefind's own cut, made again from the sizes of its words
+    raw = search_index.capture_raw(generated / "archive-single")["ru"]
+    assert search_index.chunk_layout(raw.sizes) == expected
+
+
+def test_a_shortened_title_keeps_its_last_word_a_word(generated: Path) -> None:
+    # "… ракета…": the title's last word is indexed as "ракета", not as a word of its own
+    # "ракета…" that only titles hold (which a prefix query found beside "ракета", doubling the
+    # result's title boost wherever both were in the chunk it read)
+    raw = search_index.capture_raw(generated / "single")["ru"]
+    assert raw.words, "no words indexed"
+    assert not [word for word in raw.words if word.endswith("…") and len(word) > 1]
+    titles = [r["title"] for r in search_many(generated / "single", ["ракета"])["ракета"]]
+    assert any(title.endswith("\u200a…") for title in titles)  # a hair space, hardly seen
+
+
 def test_padded_bundles_answer_quoted_and_missing_words_as_one_index(generated: Path) -> None:
     # the placeholder pages are never results: a quoted (exact) search, a word no post holds, and
     # the channel filter's counts give what one index gives; a prefix still finds its words
@@ -354,8 +392,8 @@ def test_bundles_of_an_older_sitegen_are_padded_without_running_pagefind(
         older.setattr(search_index, "padding_key", lambda archive, digests: search_index.NO_PAD)
         build_site(Config(root=tmp_path, language="ru", output="steps"))
     ran = []
-    real_build = search_index.build_bundle
-    monkeypatch.setattr(search_index, "build_bundle", lambda *args: ran.append(args) or real_build(*args))
+    real_start = search_index.start_bundle
+    monkeypatch.setattr(search_index, "start_bundle", lambda *args: ran.append(args) or real_start(*args))
     _edit(tmp_path / "content/rich_demo/posts/2.md", "views: 1520", "views: 1999")  # not a no-op build
     build_site(Config(root=tmp_path, language="ru", output="steps"))
     assert ran == []

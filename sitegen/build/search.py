@@ -2,8 +2,10 @@
 
 Pagefind does not read the site's pages: it reads one small *search record* per post (its title,
 text, channel filter; nothing that changes with views, reactions or navigation), kept in
-``.sitegen-cache/search-<output>/`` at the path of the post's page, so result URLs are the pages'.
-A spoiler's text never reaches a record: a placeholder stands in its place.
+``.sitegen-cache/search-<output>/`` (one file per tier) and written out at the path of the post's
+page only while Pagefind indexes them, so result URLs are the pages'. A spoiler's text never
+reaches a record: a placeholder stands in its place. New records are made in the build's worker
+processes.
 
 The records are split into *tiers*, each indexed into a bundle of its own that the search page
 merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bundles.json``):
@@ -13,7 +15,9 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
 - ``archive-1``, ``archive-2``...: every older post, in ceil(posts / :data:`SHARD_SIZE`) bundles
   (about that many posts each), chosen by a hash of the post's path. Pagefind holds its whole
   index in memory (about 45 KB a post), so this bounds its peak; fewer bundles rank closer to
-  one single index (merged results are ordered by each bundle's own scores).
+  one single index (merged results are ordered by each bundle's own scores). Each archive bundle
+  is padded to the whole archive's statistics, and every bundle is cut in index chunks where one
+  index of the archive is, so the bundles find and rank what one single index does.
 
 A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
 a tier whose records changed: a new post re-indexes its month, not the archive (the archive is
@@ -24,6 +28,7 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 from __future__ import annotations
 
 import bisect
+import contextlib
 import gc
 import gzip
 import hashlib
@@ -33,12 +38,15 @@ import os
 import pickle
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sitegen.build.cache import parallel_map
 from sitegen.build.excerpt import hide_spoilers
 from sitegen.build.load import BuildError
 from sitegen.build.pages import plain_text, post_title
@@ -50,9 +58,11 @@ ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of
 SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
+LAYOUT = "layout.pickle"  # inside the records folder: how the archive bundles are cut in chunks
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
-RECORD_VERSION = "5"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "8"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
+PARALLEL_RECORDS = 50_000  # posts: up to this many, new records are made in the build's workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,18 @@ def record_title(view: Any, body: str, kind_title: str) -> str:
     return post_title(view.post, plain_text(body))
 
 
+ELLIPSIS = "…"
+HAIR_SPACE = "\u200a"
+
+
+def index_title(title: str) -> str:
+    """``title`` as the index reads it: a shortened title's "…" apart from its last word (by a
+    hair space, which readers hardly see), so the word is indexed as the word it is."""
+    if title.endswith(ELLIPSIS) and len(title) > 1 and not title[-2].isspace():
+        return title[:-1] + HAIR_SPACE + ELLIPSIS
+    return title
+
+
 def post_extras(post: Any) -> list[str]:
     """The searchable words a post page shows besides its text: forward, files, card, poll, place, buttons."""
     parts: list[str] = []
@@ -113,7 +135,7 @@ def post_extras(post: Any) -> list[str]:
 def search_record(view: Any, channel_name: str, text: SearchText, kind_title: str) -> bytes:
     """The minimal HTML document Pagefind indexes for one post (``view`` is a PostView)."""
     body = hide_spoilers(view.html, f"[{html.escape(text.spoiler)}]")
-    title = record_title(view, body, kind_title)
+    title = index_title(record_title(view, body, kind_title))
     extras = "".join(f"<p>{html.escape(part)}</p>" for part in post_extras(view.post))
     esc = html.escape
     # the body repeats the title (its first line): then the title is not text, as on the post page
@@ -129,41 +151,47 @@ def search_record(view: Any, channel_name: str, text: SearchText, kind_title: st
     ).encode()
 
 
-def newest_month(views: Iterable[Any]) -> tuple[int, int] | None:
-    """The (year, month) of the newest post, in the site's time zone; None without posts."""
-    newest = max((view.local_date for view in views), default=None)
-    return (newest.year, newest.month) if newest else None
-
-
 def archive_shards(posts: int) -> int:
     """How many bundles the archive of ``posts`` older posts is split into (at least one)."""
     return max(1, -(-posts // SHARD_SIZE))
+
+
+def shard_of(path: str, shards: int) -> str:
+    """The archive bundle of the post at ``path``, chosen by a hash of its path."""
+    number = int.from_bytes(hashlib.blake2b(path.encode(), digest_size=4).digest(), "big") % shards
+    return f"{ARCHIVE}{number + 1}"
 
 
 def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
     """``recent`` for a post of the newest month, else its archive shard, chosen by a hash of its path."""
     if (view.local_date.year, view.local_date.month) == month:
         return RECENT
-    number = int.from_bytes(hashlib.blake2b(view.path.encode(), digest_size=4).digest(), "big") % shards
-    return f"{ARCHIVE}{number + 1}"
+    return shard_of(view.path, shards)
 
 
-def site_key(text: SearchText) -> str:
-    """What every record is made with besides its post: this code's record format and the site's strings."""
-    return hashlib.blake2b(f"{RECORD_VERSION}\0{text!r}".encode(), digest_size=16).hexdigest()
+def site_key(text: SearchText, views: list[tuple[str, Any]]) -> str:
+    """What every record is made with besides its post file: this code's record format, the
+    site's strings, its channels' names and its time zone (a change remakes every record)."""
+    names = sorted({name for name, _ in views})
+    zone = str(views[0][1].local_date.tzinfo) if views else ""
+    parts = f"{RECORD_VERSION}\0{text!r}\0{names!r}\0{zone}"
+    return hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()
 
 
-def record_key(view: Any, channel_name: str) -> Any:
+def record_key(view: Any) -> str:
     """What a record is made from besides :func:`site_key`: the post file's hash (which covers
-    sitegen's code), the channel's name and the post's local date. An empty file hash (no cache)
-    falls back to a hash of the post's HTML and fields."""
+    sitegen's code). An empty file hash (no cache) falls back to a hash of the post's HTML, date
+    and fields."""
     if view.digest:
-        return (view.digest, channel_name, view.local_date)
-    parts = [channel_name, str(view.local_date), view.html, repr(view.post)]
-    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+        return view.digest
+    parts = [str(view.local_date), view.html, repr(view.post)]
+    return "=" + hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 # --- the records folder ------------------------------------------------------------------------
+# The records are not files: each tier's are kept in one file of the records folder
+# (tier-<tier>.pickle: path -> (record hash, record)), written out as files only for the Pagefind
+# run that indexes the tier, into a folder made for it in sorted order and removed after.
 
 
 def records_folder(output: Path, cache_folder: Path) -> Path:
@@ -174,19 +202,21 @@ def records_folder(output: Path, cache_folder: Path) -> Path:
 
 @dataclass
 class RecordsState:
-    """What the records folder holds: each tier's posts (path -> (record key, record hash)), and
-    what they were split by. Kept in one small file and one file per tier, so a build that changed
-    the newest month's posts rewrites that month's file, not the archive's."""
+    """What the records folder holds besides each tier's records: what the posts were split by,
+    each post's record key, and each tier's digest and size."""
 
     site: str  # site_key
     month: tuple[int, int] | None
     shards: int
-    tiers: dict[str, dict[str, tuple[Any, str]]]
+    keys: dict[str, str]  # path -> record key
     digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
 
 
-def _tier_state(folder: Path, tier: str) -> Path:
-    return folder / f"records-{tier}.pickle"
+Records = dict[str, tuple[str, bytes]]  # path -> (record hash, record)
+
+
+def _tier_file(folder: Path, tier: str) -> Path:
+    return folder / f"tier-{tier}.pickle"
 
 
 def _load_state(folder: Path, site: str) -> RecordsState | None:
@@ -194,79 +224,79 @@ def _load_state(folder: Path, site: str) -> RecordsState | None:
     try:
         with (folder / STATE).open("rb") as handle:
             version, state = pickle.load(handle)
-        if version != RECORD_VERSION or not isinstance(state, RecordsState) or state.site != site:
-            return None
-        for tier in state.digests:
-            with _tier_state(folder, tier).open("rb") as handle:
-                state.tiers[tier] = pickle.load(handle)
-    except Exception:  # missing or unreadable: every record is written again
+    except Exception:  # missing or unreadable: every record is made again
+        return None
+    if version != RECORD_VERSION or not isinstance(state, RecordsState) or state.site != site:
+        return None
+    if any(not _tier_file(folder, tier).is_file() for tier in state.digests):
         return None
     return state
 
 
-def _save_state(folder: Path, state: RecordsState, old: RecordsState | None) -> None:
-    """Write the state's files that differ from ``old``'s."""
-    before = old.tiers if old else {}
-    for tier, posts in state.tiers.items():
-        if before.get(tier) != posts:
-            data = pickle.dumps(posts, protocol=pickle.HIGHEST_PROTOCOL)
-            atomic_write_bytes(_tier_state(folder, tier), data, durable=False)
-    for tier in before.keys() - state.tiers.keys():
-        _tier_state(folder, tier).unlink(missing_ok=True)
-    header = RecordsState(state.site, state.month, state.shards, {}, state.digests)
-    data = pickle.dumps((RECORD_VERSION, header), protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write_bytes(folder / STATE, data, durable=False)
+def load_records(folder: Path, tier: str) -> Records:
+    """A tier's records (path -> (record hash, record)), as the last build left them."""
+    with _tier_file(folder, tier).open("rb") as handle:
+        records = pickle.load(handle)
+    if not isinstance(records, dict):
+        raise ValueError(f"{_tier_file(folder, tier)}: not the records of a tier")
+    return records
 
 
-def _write_record(path: Path, data: bytes) -> None:
+def _save_records(folder: Path, tier: str, records: Records) -> None:
+    data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(_tier_file(folder, tier), data, durable=False)
+
+
+def _clear_folder(folder: Path) -> None:
+    """Remove what a records folder holds of unknown age (Pagefind's own indexes stay: raw/)."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name != RAW:
+                shutil.rmtree(entry.path)
+        elif entry.name.startswith(("records", "tier-", "layout")):
+            os.unlink(entry.path)
+
+
+_RECORD_WORK: tuple[SearchText, Any] | None = None  # (text, kind_titles), inherited by forked workers
+
+
+def _make_record(item: tuple[str, Any]) -> tuple[str, bytes]:
+    name, view = item
+    text, kind_titles = _RECORD_WORK  # type: ignore[misc]
+    title = kind_titles(view.title_key) if view.title_key else view.title
+    data = search_record(view, name, text, title)
+    return hashlib.blake2b(data, digest_size=16).hexdigest(), data
+
+
+def make_records(
+    items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int
+) -> list[tuple[str, bytes]]:
+    """The records of ``items`` (channel name, view) as (hash, record), made in ``jobs`` forked
+    processes when many."""
+    global _RECORD_WORK
+    _RECORD_WORK = (text, kind_titles)
     try:
-        atomic_write_bytes(path, data, durable=False)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data, durable=False)
+        return [record for chunk in parallel_map(_make_record, items, jobs) for record in chunk]
+    finally:
+        _RECORD_WORK = None
 
 
-def _move_record(source: Path, target: Path, stop: Path) -> bool:
-    """Move a record into another tier's folder; False when it is not there."""
-    try:
-        try:
-            os.replace(source, target)
-        except FileNotFoundError:
-            if not source.exists():
-                return False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-    except FileNotFoundError:
-        return False
-    _prune(source.parent, stop)
-    return True
-
-
-def _remove_record(path: Path, stop: Path) -> None:
-    path.unlink(missing_ok=True)
-    _prune(path.parent, stop)
-
-
-def _prune(folder: Path, stop: Path) -> None:
-    """Remove ``folder`` and its parents below ``stop`` while they are empty."""
-    while folder != stop:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty, or gone
-            return
-        folder = folder.parent
+def _digest(records: Records) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(records):
+        digest.update(f"{path}\0{records[path][0]}\n".encode())
+    return digest.hexdigest()
 
 
 @dataclass
 class RecordsUpdate:
-    """What :func:`update_records` did: records written, moved and removed; each tier's digest and size."""
+    """What :func:`update_records` did: records made, moved and removed; each tier's digest and size."""
 
     written: int
     moved: int
     removed: int
     digests: dict[str, str]  # tier -> digest of its records' paths and hashes
     counts: dict[str, int]
-    paths: dict[str, list[str]] = field(default_factory=dict)  # tier -> its records' paths
 
     @property
     def tiers(self) -> list[str]:
@@ -274,89 +304,145 @@ class RecordsUpdate:
         return sorted(self.digests, key=lambda tier: (tier != RECENT, len(tier), tier))
 
 
-def update_records(folder: Path, sections: list[Any], text: SearchText, kind_titles: Any) -> RecordsUpdate:
-    """Bring the records folder in line with the posts: write new and changed records, drop the rest.
+def update_records(
+    folder: Path, sections: list[Any], text: SearchText, kind_titles: Any, jobs: int = 1
+) -> RecordsUpdate:
+    """Bring the records folder in line with the posts: make new and changed records, drop the rest.
 
     ``kind_titles(key)`` translates a title made from a post's kind ("Photo"). A record is made
-    only for a post file that changed since the last build, written only when its bytes differ
-    (views and reactions are not in it), and moved when only its tier changed: a build that
-    changed nothing searchable writes nothing, and no tier's digest changes.
+    only for a post file that changed since the last build (views and reactions are not in it),
+    and a tier's file is written only when its records changed: a build that changed nothing
+    searchable writes nothing, and no tier's digest changes. Only the tiers that changed are read.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    site = site_key(text)
+    views = [(section.channel.name, view) for section in sections for view in section.posts]
+    site = site_key(text, views)
     old = _load_state(folder, site)
     if old is None:  # no state: whatever is in the folder is of unknown age
-        for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False) and entry.name != RAW:
-                shutil.rmtree(entry.path)
-            elif entry.name.startswith("records"):
-                os.unlink(entry.path)
-    views = [(section.channel.name, view) for section in sections for view in section.posts]
-    month = newest_month(view for _, view in views)
-    shards = archive_shards(
-        sum(1 for _, view in views if (view.local_date.year, view.local_date.month) != month)
-    )
-    # the same month and number of shards: every post already seen keeps its tier
-    same_split = old is not None and old.month == month and old.shards == shards
-    old_tiers = old.tiers if old else {}
-    tier_by_path = {path: tier for tier, posts in old_tiers.items() for path in posts}
-    tiers: dict[str, dict[str, tuple[Any, str]]] = {}
-    touched: set[str] = set()  # tiers whose paths or record hashes changed
-    seen: set[str] = set()
-    written = moved = removed = 0
-    for name, view in views:
-        path = view.path
-        seen.add(path)
-        old_tier = tier_by_path.get(path)
-        before = old_tiers[old_tier][path] if old_tier else None
-        tier = old_tier if same_split and old_tier else tier_of(view, month, shards)
-        key = record_key(view, name)
-        data = None
-        if before is not None and before[0] == key:
-            made = before[1]  # the same post file: the same record
-        else:  # a new or changed file; views or reactions alone leave the record as it was
-            title = kind_titles(view.title_key) if view.title_key else view.title
-            data = search_record(view, name, text, title)
-            made = hashlib.blake2b(data, digest_size=16).hexdigest()
-        tiers.setdefault(tier, {})[path] = (key, made)
-        if old_tier is not None and before is not None:
-            if before[1] == made and old_tier == tier:
-                continue
-            touched.add(old_tier)
-            if before[1] == made and _move_record(
-                folder / old_tier / path, folder / tier / path, folder / old_tier
-            ):
-                touched.add(tier)
-                moved += 1
-                continue
-            if old_tier != tier:
-                _remove_record(folder / old_tier / path, folder / old_tier)
-        touched.add(tier)
-        if data is None:
-            title = kind_titles(view.title_key) if view.title_key else view.title
-            data = search_record(view, name, text, title)
-        _write_record(folder / tier / path, data)
-        written += 1
-    for path, old_tier in tier_by_path.items():
-        if path not in seen:
-            _remove_record(folder / old_tier / path, folder / old_tier)
-            touched.add(old_tier)
-            removed += 1
-    digests, counts = {}, {}
-    for tier, posts in tiers.items():
-        if tier not in touched and old is not None and tier in old.digests:
-            digests[tier], counts[tier] = old.digests[tier]
-            continue
-        digest = hashlib.blake2b(digest_size=16)
-        for path in sorted(posts):
-            digest.update(f"{path}\0{posts[path][1]}\n".encode())
-        digests[tier], counts[tier] = digest.hexdigest(), len(posts)
-    state = RecordsState(site, month, shards, tiers, {tier: (digests[tier], counts[tier]) for tier in tiers})
-    if old is None or old.tiers != tiers or old.digests != state.digests or not same_split:
-        _save_state(folder, state, old)
-    return RecordsUpdate(
-        written, moved, removed, digests, counts, {tier: list(posts) for tier, posts in tiers.items()}
-    )
+        _clear_folder(folder)
+    # one pass or two in C each: this runs for every post on every build that changed anything
+    newest = max((view.local_date for _, view in views), default=None)
+    month = (newest.year, newest.month) if newest else None
+    if newest is not None:
+        start = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0, fold=0)
+        shards = archive_shards(sum(1 for _, view in views if view.local_date < start))
+    else:
+        shards = archive_shards(0)
+    keys = {view.path: view.digest or record_key(view) for _, view in views}
+    old_keys = old.keys if old else {}
+    if old_keys == keys:
+        stale: list[tuple[str, Any]] = []
+    else:
+        get = old_keys.get
+        stale = [(name, view) for name, view in views if get(view.path) != keys[view.path]]
+    gone = old_keys.keys() - keys.keys()
+    if old is not None and not stale and not gone and old.month == month and old.shards == shards:
+        digests = {tier: digest for tier, (digest, _) in old.digests.items()}
+        counts = {tier: count for tier, (_, count) in old.digests.items()}
+        return RecordsUpdate(0, 0, 0, digests, counts)
+    # each forked worker holds the site as this process does: at 100,000 posts three such
+    # processes are 1.5 GB; a large site's records are made here alone
+    workers = jobs if len(views) <= PARALLEL_RECORDS else 1
+    same = old is not None and old.month == month and old.shards == shards
+    digests = {tier: digest for tier, (digest, _) in old.digests.items()} if old else {}
+    counts = {tier: count for tier, (_, count) in old.digests.items()} if old else {}
+    # each tier's posts to place (the same split: only the new and changed ones; else every post)
+    placed: dict[str, list[tuple[str, Any]]] = {}
+    for name, view in stale if same else views:
+        placed.setdefault(tier_of(view, month, shards), []).append((name, view))
+    old_tiers = _OldTiers(folder, old)
+    touched = set(placed) | {old_tiers.tier_of(path) for path in gone}
+    if not same:  # (a tier of the last split that no post is in now is removed)
+        touched |= set(digests)
+    is_stale = {view.path for _, view in stale}
+    written = moved = 0
+    for tier in sorted(touched):  # one tier's records in memory at a time
+        records = old_tiers.take(tier) if same else {}
+        for path in gone:
+            records.pop(path, None)
+        todo = [item for item in placed.get(tier, ()) if item[1].path in is_stale]
+        if not same:  # the records already made, from the tiers they were in (each read once)
+            by_tier: dict[str, list[str]] = {}
+            for _, view in placed.get(tier, ()):
+                if view.path not in is_stale:
+                    by_tier.setdefault(old_tiers.tier_of(view.path), []).append(view.path)
+            for source, paths in sorted(by_tier.items()):
+                before = old_tiers.records(source)
+                records.update((path, before[path]) for path in paths)
+                moved += len(paths)
+        for (_, view), record in zip(todo, make_records(todo, text, kind_titles, workers), strict=True):
+            records[view.path] = record
+        written += len(todo)
+        digest = _digest(records)
+        if records and (digests.get(tier) != digest or not _tier_file(folder, tier).is_file()):
+            _save_records(folder, tier, records)
+        if records:
+            digests[tier], counts[tier] = digest, len(records)
+        else:
+            digests.pop(tier, None), counts.pop(tier, None)
+            _tier_file(folder, tier).unlink(missing_ok=True)
+    state = RecordsState(site, month, shards, keys, {tier: (digests[tier], counts[tier]) for tier in digests})
+    data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
+    atomic_write_bytes(folder / STATE, data, durable=False)
+    return RecordsUpdate(written, moved, len(gone), digests, counts)
+
+
+class _OldTiers:
+    """The records of the last build's tiers, read one tier at a time (the newest month's kept)."""
+
+    def __init__(self, folder: Path, old: RecordsState | None) -> None:
+        self.folder, self.old = folder, old
+        self.recent: Records | None = None
+        self.loaded: tuple[str, Records] | None = None
+
+    def _recent(self) -> Records:
+        if self.recent is None:
+            has = self.old is not None and RECENT in self.old.digests
+            self.recent = load_records(self.folder, RECENT) if has else {}
+        return self.recent
+
+    def tier_of(self, path: str) -> str:
+        """The tier a post was in (by the last build's split)."""
+        if self.old is None:
+            return RECENT
+        return RECENT if path in self._recent() else shard_of(path, self.old.shards)
+
+    def take(self, tier: str) -> Records:
+        """A tier's records, to change (read again if asked for again)."""
+        if self.old is None or tier not in self.old.digests:
+            return {}
+        if tier == RECENT:
+            records, self.recent = self._recent(), None
+            return records
+        return load_records(self.folder, tier)
+
+    def records(self, tier: str) -> Records:
+        """A tier's records, to read (the last one asked for kept)."""
+        if tier == RECENT:
+            return self._recent()
+        if self.loaded is None or self.loaded[0] != tier:
+            self.loaded = None
+            self.loaded = (tier, load_records(self.folder, tier))
+        return self.loaded[1]
+
+
+def write_records(records: Records, site: Path) -> None:
+    """Write records as files into the new folder ``site``, in sorted order.
+
+    Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
+    that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
+    them the same way every time, so cold and incremental builds give the same bundle bytes.
+    """
+    target = str(site)
+    made: set[str] = set()
+    for path in sorted(records):  # plain strings and os calls: 100,000 records
+        full = os.path.join(target, path)
+        parent = os.path.dirname(full)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        with open(full, "wb") as handle:
+            handle.write(records[path][1])
 
 
 # --- the bundles -------------------------------------------------------------------------------
@@ -372,7 +458,7 @@ def read_stamp(bundle: Path) -> dict[str, object]:
 
 
 def update_search_index(
-    output: Path, cache_folder: Path, sections: list[Any], text: SearchText, kind_titles: Any
+    output: Path, cache_folder: Path, sections: list[Any], text: SearchText, kind_titles: Any, jobs: int = 1
 ) -> int:
     """Make ``output/pagefind/<tier>/`` current for the posts of ``sections``; count the indexed posts.
 
@@ -382,7 +468,7 @@ def update_search_index(
     folder = records_folder(output, cache_folder)
     try:
         with _no_collection():
-            update = update_records(folder, sections, text, kind_titles)
+            update = update_records(folder, sections, text, kind_titles, jobs)
     except OSError as exc:
         raise BuildError(f"cannot write the search records in '{folder}': {exc.strerror}") from None
     index = output / INDEX_DIR
@@ -392,20 +478,22 @@ def update_search_index(
     padding = padding_key(archive, update.digests)
     stamps = {tier: read_stamp(index / tier) for tier in tiers}
     repad = padding != NO_PAD and any(stamps[tier].get("padded") != padding for tier in archive)
-    total = 0
+    total, todo = 0, []
     for tier in tiers:
-        bundle = index / tier
         stamp = stamps[tier]
         indexed = stamp.get("indexed")
         fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
-        fresh = fresh and (bundle / "pagefind.js").is_file()
+        fresh = fresh and (index / tier / "pagefind.js").is_file()
         if fresh and repad and tier in archive and "padded" in stamp:
             # a padded bundle is padded again from Pagefind's own index: without it, made again
             fresh = _raw_path(folder, tier).is_file()
-        if not fresh:
-            stamp = stamps[tier] = _make_bundle(
-                folder, tier, bundle, update, padding != NO_PAD and tier in archive
-            )
+        if fresh:
+            total += int(indexed)  # type: ignore[arg-type]
+        else:
+            todo.append(tier)
+    made = make_bundles(folder, index, todo, update, set(archive) if padding != NO_PAD else set())
+    for tier, stamp in made.items():
+        stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
     if repad:
         with _no_collection():
@@ -413,38 +501,78 @@ def update_search_index(
             for tier in archive:  # Pagefind's own indexes, read only now: not held while it runs
                 raw = load_raw(folder, tier)
                 if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
-                    stamps[tier] = _make_bundle(folder, tier, index / tier, update, True)
+                    stamps[tier] = make_bundles(folder, index, [tier], update, {tier})[tier]
                     raw = load_raw(folder, tier)
                 if raw is None:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
                     raw = capture_raw(index / tier)
                     save_raw(folder, tier, raw)
                 raws[tier] = raw
-            for tier in archive:
-                if stamps[tier].get("padded") != padding:
-                    pad_bundle(index / tier, tier, raws)
-                    stamp = {**stamps[tier], "padded": padding}
-                    (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+            layout = archive_layout(raws)
+            todo = [tier for tier in archive if stamps[tier].get("padded") != padding]
+            for tier in todo:  # one at a time: a forked process would hold the site twice
+                pad_bundle(index / tier, tier, raws, layout)
+                stamp = stamps[tier] = {**stamps[tier], "padded": padding}
+                (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    if RECENT in tiers and archive:
+        # the newest month's bundle is cut in chunks as the archive is (see chunk_layout)
+        cut = padding if padding != NO_PAD else f"{PAD_VERSION}:{update.digests[archive[0]]}"
+        if stamps[RECENT].get("cut") != cut:
+            rechunk_bundle(index / RECENT, _archive_layout(folder, index / archive[0], cut))
+            stamp = stamps[RECENT] = {**stamps[RECENT], "cut": cut}
+            (index / RECENT / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
 
 
-def _make_bundle(
-    folder: Path, tier: str, bundle: Path, update: RecordsUpdate, keep: bool
-) -> dict[str, object]:
-    """Index a tier's records into its bundle with Pagefind; with ``keep``, keep Pagefind's own
-    index in the records folder for padding. Return the bundle's stamp."""
-    staged = ordered_copy(folder / tier, update.paths.get(tier))
+def make_bundles(
+    folder: Path, index: Path, todo: list[str], update: RecordsUpdate, keep: set[str]
+) -> dict[str, dict[str, object]]:
+    """Index each tier of ``todo`` into its bundle with Pagefind, one run at a time (its memory
+    grows with the bundle); for a tier in ``keep``, keep Pagefind's own index in the records folder
+    for padding. Return the bundles' stamps.
+
+    While Pagefind indexes one tier (on about one core), this process writes out the next tier's
+    records.
+    """
+    stamps: dict[str, dict[str, object]] = {}
+    staged = {tier: folder / f"{TEMP_PREFIX}{tier}" for tier in todo}
     try:
-        indexed = build_bundle(staged, bundle)
+        if todo:
+            _stage(folder, todo[0], staged[todo[0]])
+        for number, tier in enumerate(todo):
+            run = start_bundle(staged[tier], index / tier)
+            try:
+                if number + 1 < len(todo):
+                    _stage(folder, todo[number + 1], staged[todo[number + 1]])
+            except BaseException:
+                run.process.kill()
+                run.process.wait()
+                raise
+            indexed = finish_bundle(run)
+            stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
+            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+            stamps[tier] = stamp
+            # (not while the next run goes: Pagefind's memory and this one's would add up)
+            _after_bundle(folder, index, tier, staged[tier], tier in keep)
     finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
-    (bundle / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+        for path in staged.values():
+            shutil.rmtree(path, ignore_errors=True)
+    return stamps
+
+
+def _stage(folder: Path, tier: str, staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)
+    with _no_collection():
+        write_records(load_records(folder, tier), staged)
+
+
+def _after_bundle(folder: Path, index: Path, tier: str, staged: Path, keep: bool) -> None:
+    """Remove a made bundle's staged records; with ``keep``, keep Pagefind's own index of it."""
+    shutil.rmtree(staged, ignore_errors=True)
     if keep:
         with _no_collection():
-            save_raw(folder, tier, capture_raw(bundle))
-    return stamp
+            save_raw(folder, tier, capture_raw(index / tier))
 
 
 @contextmanager
@@ -481,53 +609,66 @@ def _drop_strangers(index: Path, keep: set[str]) -> None:
             os.unlink(entry.path)
 
 
-def ordered_copy(site: Path, paths: Iterable[str] | None = None) -> Path:
-    """A fresh folder of hard links to the records under ``site`` (those at ``paths``, if given,
-    else every .html file there), made in sorted order.
+@dataclass
+class PagefindRun:
+    """A Pagefind run under way: its process, where its output goes, and where the bundle goes."""
 
-    Pagefind numbers pages in the order it finds them, and a folder lists its files in an order
-    that depends on their history (tmpfs: newest first). A folder made in one fixed order lists
-    them the same way every time, so cold and incremental builds give the same bundle bytes.
-    """
-    copy = site.with_name(f"{TEMP_PREFIX}{site.name}")
-    shutil.rmtree(copy, ignore_errors=True)
-    if paths is None:
-        paths = (p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-    source, target = str(site), str(copy)
-    for path in sorted(paths):  # plain strings: 100,000 records (pathlib took 4 s of 9)
-        os.makedirs(os.path.dirname(os.path.join(target, path)), exist_ok=True)
-        try:
-            os.link(os.path.join(source, path), os.path.join(target, path))
-        except OSError:
-            shutil.copyfile(os.path.join(source, path), os.path.join(target, path))
-    return copy
+    process: subprocess.Popen[bytes]
+    fresh: Path
+    bundle: Path
+    log: Any  # a temporary file with its output
+    started: float
 
 
-def build_bundle(site: Path, bundle: Path) -> int:
-    """Index the records under ``site`` into the bundle folder ``bundle``; return the indexed count."""
+def start_bundle(site: Path, bundle: Path) -> PagefindRun:
+    """Start indexing the records under ``site`` into the bundle folder ``bundle``."""
     fresh = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}")
     old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
     for leftover in (fresh, old):
         shutil.rmtree(leftover, ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
     command = [pagefind_executable(), "--site", str(site), "--output-path", str(fresh)]
+    # a file, not a pipe: none is read while Pagefind runs (finish_bundle closes it)
+    log = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(fresh, ignore_errors=True)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    except OSError as exc:
+        log.close()
         raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
-    if result.returncode != 0 or not (fresh / "pagefind.js").is_file():
+    return PagefindRun(process, fresh, bundle, log, time.monotonic())
+
+
+def finish_bundle(run: PagefindRun) -> int:
+    """Wait for a Pagefind run, then swap its bundle in; return the indexed count."""
+    fresh, bundle = run.fresh, run.bundle
+    try:
+        try:
+            code = run.process.wait(timeout=max(1.0, TIMEOUT - (time.monotonic() - run.started)))
+        except subprocess.TimeoutExpired as exc:
+            run.process.kill()
+            run.process.wait()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
+        run.log.seek(0)
+        output = run.log.read().decode("utf-8", "replace")
+    finally:
+        run.log.close()
+    if code != 0 or not (fresh / "pagefind.js").is_file():
         shutil.rmtree(fresh, ignore_errors=True)
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise BuildError(
-            f"the search indexer (Pagefind) failed: {detail[-1] if detail else result.returncode}"
-        )
+        detail = output.strip().splitlines()
+        raise BuildError(f"the search indexer (Pagefind) failed: {detail[-1] if detail else code}")
     stable_filters(fresh)
+    old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
     if bundle.exists():
         bundle.rename(old)
     fresh.rename(bundle)
     shutil.rmtree(old, ignore_errors=True)
-    return indexed_pages(result.stdout)
+    return indexed_pages(output)
+
+
+def build_bundle(site: Path, bundle: Path) -> int:
+    """Index the records under ``site`` into the bundle folder ``bundle``; return the indexed count."""
+    return finish_bundle(start_bundle(site, bundle))
 
 
 # --- Pagefind's filter files, made stable ------------------------------------------------------
@@ -655,14 +796,16 @@ def stable_filters(bundle: Path) -> None:
 # placeholder word beside it, the word and a space (no query term holds a space, so only prefix
 # matching finds it), that points to the pages of the other bundles holding the word, under
 # numbers past the end of the page list: Pagefind counts them, but never scores nor shows them.
-# Scores in every archive bundle are then the ones one index of the archive gives. Pagefind's own
-# index of each bundle is kept in the records folder (raw/<tier>-<version>.pickle), so a bundle is padded
-# again, without running Pagefind, when another one changed.
+# Scores in every archive bundle are then the ones one index of the archive gives. Each bundle
+# is also cut in index chunks where one index of the archive is (see chunk_layout), the newest
+# month's too. Pagefind's own index of each bundle is kept in the records folder
+# (raw/<tier>-<version>.pickle), so a bundle is padded again, without running Pagefind, when
+# another one changed.
 
 RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
-PAD_VERSION = "4"  # bump when the padding changes: every archive bundle is padded again
-RAW_VERSION = "4"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
+PAD_VERSION = "5"  # bump when the padding changes: every archive bundle is padded again
+RAW_VERSION = "5"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
@@ -680,10 +823,13 @@ def _uint(data: bytes, pos: int) -> tuple[int, int]:
 _INT_SIZE = bytes(1 + (0 if b & 31 < 24 else 1 << ((b & 31) - 24)) if b & 31 < 28 else 1 for b in range(256))
 
 
-def _page_numbers(data: bytes, pos: int, into: list[int]) -> int:
-    """Append the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``."""
+def _page_numbers(data: bytes, pos: int, into: list[int]) -> tuple[int, int]:
+    """Append the page numbers of a list of pages ``[[delta, [locations], [meta locations]]...]``;
+    return the position after it and its size as Pagefind counts it when it cuts its index in
+    chunks (each page's locations and meta locations, plus one)."""
     count, pos = _uint(data, pos)
     page = 0
+    size = count
     sizes = _INT_SIZE
     for _ in range(count):  # the small cases inline: this runs for every page of every word
         fields = data[pos] & 31
@@ -700,34 +846,176 @@ def _page_numbers(data: bytes, pos: int, into: list[int]) -> int:
                 pos += 1
             else:
                 items, pos = _uint(data, pos)
+            size += items
             for _ in range(items):
                 pos += sizes[data[pos]]
-    return pos
+    return pos, size
 
 
-def chunk_words(data: bytes) -> dict[str, list[int]]:
-    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``.
+class Entry(NamedTuple):
+    """One word of an index chunk: its CBOR as Pagefind wrote it, its pages, its size."""
+
+    word: str
+    data: bytes  # ``[word, pages, [[variant, pages]...]]``, as in the chunk
+    pages: list[int]  # rising page numbers, its variants' included
+    size: int  # as Pagefind counts it when cutting chunks (its variants' pages not included)
+
+
+def chunk_entries(data: bytes) -> list[Entry]:
+    """The words of an index chunk (its CBOR), in order.
 
     A chunk is ``[[[word, pages, [[variant, pages]...]]...]]``; a word's variants (its forms with
     diacritics) are found with it, so their pages count as its pages.
     """
-    words: dict[str, list[int]] = {}
+    entries: list[Entry] = []
     _, pos = _uint(data, 0)
     count, pos = _uint(data, pos)
     for _ in range(count):
+        begin = pos
         fields = data[pos] & 31
         length, pos = _uint(data, pos + 1)
         word = data[pos : pos + length].decode("utf-8")
         pages: list[int] = []
-        pos = _page_numbers(data, pos + length, pages)
+        pos, size = _page_numbers(data, pos + length, pages)
         if fields >= 3:
             variants, pos = _uint(data, pos)
             for _ in range(variants):
                 length, pos = _uint(data, pos + 1)
-                pos = _page_numbers(data, pos + length, pages)
+                pos, _ = _page_numbers(data, pos + length, pages)
             pages = sorted(set(pages))
-        words[word] = pages
-    return words
+        entries.append(Entry(word, data[begin:pos], pages, size))
+    return entries
+
+
+def chunk_words(data: bytes) -> dict[str, list[int]]:
+    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``."""
+    return {entry.word: entry.pages for entry in chunk_entries(data)}
+
+
+# Pagefind reads one index chunk per query term: the first whose range holds the term, and it
+# matches the term against the words of that chunk only (a prefix finds its longer words there,
+# and each distinct word found in a result's title adds to its title boost). Where Pagefind cut
+# its index therefore decides what a query finds and how it ranks, so every bundle is cut where
+# one single index of the archive is cut: at the same words, with the same ranges.
+
+CHUNK_SIZE = 20_000  # Pagefind's index_chunk_size (its default)
+
+
+def chunk_layout(sizes: dict[str, int]) -> list[tuple[str, str]]:
+    """The ranges ``(from, to)`` of the chunks Pagefind cuts an index of words of these sizes in."""
+    cuts: list[tuple[str, str]] = []
+    first, total = None, 0
+    for word in sorted(sizes):
+        first = word if first is None else first
+        total += sizes[word]
+        if total >= CHUNK_SIZE:
+            cuts.append((first, word))
+            first, total = None, 0
+    if first is not None:
+        cuts.append((first, max(sizes)))
+    ranges = [list(cut) for cut in cuts]
+    for before, after in zip(ranges, ranges[1:], strict=False):
+        common = 0
+        for a, b in zip(after[0], before[1], strict=False):
+            if a != b:
+                break
+            common += 1
+        to, start = before[1][: common + 1], after[0][: common + 1]
+        if to >= before[0]:  # (not a range that ends before it starts)
+            before[1] = to
+        after[0] = start
+    return [(a, b) for a, b in ranges]
+
+
+_EMPTY_CHUNK = b"\x81\x80"  # [[]]: a chunk without words
+
+
+def write_chunks(
+    bundle: Path, language: str, layout: list[tuple[str, str]], entries: list[tuple[str, bytes]]
+) -> list[list[str]]:
+    """Write ``entries`` (word, CBOR; sorted by word) as index chunks cut as ``layout`` says (a
+    word goes to the last chunk whose range starts at or before it); return the meta's chunk list.
+    """
+    starts = [start for start, _ in layout]
+    parts: list[list[bytes]] = [[] for _ in layout]
+    for word, data in entries:
+        parts[max(0, bisect.bisect_right(starts, word) - 1)].append(data)
+    (bundle / "index").mkdir(exist_ok=True)
+    chunks = []
+    for (start, end), part in zip(layout, parts, strict=True):
+        data = b"\x81" + _cbor_argument(4, len(part)) + b"".join(part) if part else _EMPTY_CHUNK
+        name = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
+        chunks.append([start, end, name])
+    return chunks
+
+
+def _replace_meta(bundle: Path, entry: dict[str, Any], language: str, data: bytes) -> None:
+    """Write a language's meta (its CBOR) and point the entry at it (written by the caller)."""
+    old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
+    new_name = _write_raw_pf("pagefind.{}.pf_meta", language, data, 10, bundle, PAD_LEVEL)
+    if old_meta.name != f"pagefind.{new_name}.pf_meta":
+        old_meta.unlink(missing_ok=True)
+    entry["languages"][language]["hash"] = new_name
+
+
+def _drop_other_chunks(bundle: Path, keep: set[str]) -> None:
+    for path in (bundle / "index").iterdir():
+        if path.name not in keep:
+            path.unlink()
+
+
+def _archive_layout(folder: Path, bundle: Path, cut: str) -> dict[str, list[tuple[str, str]]]:
+    """:func:`bundle_layout` of an archive bundle, kept in the records folder for the next
+    builds (an archive bundle's meta lists every page of the archive: slow to read each time)."""
+    path = folder / LAYOUT
+    with contextlib.suppress(Exception):  # missing or unreadable: read again
+        with path.open("rb") as handle:
+            kept, layout = pickle.load(handle)
+        if kept == cut and isinstance(layout, dict):
+            return layout
+    layout = bundle_layout(bundle)
+    atomic_write_bytes(path, pickle.dumps((cut, layout), protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+    return layout
+
+
+def bundle_layout(bundle: Path) -> dict[str, list[tuple[str, str]]]:
+    """Each language's chunk ranges in a bundle: what the other bundles are cut like."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    layout = {}
+    for language, info in sorted(entry["languages"].items()):
+        meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
+        layout[language] = [(start, end) for start, end, _ in meta[2]]
+    return layout
+
+
+def rechunk_bundle(bundle: Path, layout: dict[str, list[tuple[str, str]]]) -> None:
+    """Cut a bundle's index (the newest month's) in chunks as ``layout`` says, per language."""
+    entry_file = bundle / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    keep: set[str] = set()
+    for language, info in sorted(entry["languages"].items()):
+        if language not in layout:
+            keep.update(f"{name}.pf_index" for name in _chunk_names(bundle, info["hash"]))
+            continue
+        meta_file = bundle / f"pagefind.{info['hash']}.pf_meta"
+        data = gzip.decompress(meta_file.read_bytes())[len(SIGNATURE) :]
+        meta, _ = cbor_decode(data)
+        entries: list[tuple[str, bytes]] = []
+        for _, _, name in meta[2]:
+            chunk = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
+            entries += [(e.word, e.data) for e in chunk_entries(chunk[len(SIGNATURE) :])]
+        entries.sort()
+        meta[2] = write_chunks(bundle, language, layout[language], entries)
+        keep.update(f"{name}.pf_index" for _, _, name in meta[2])
+        _replace_meta(bundle, entry, language, cbor_encode(meta))
+    _drop_other_chunks(bundle, keep)
+    write_if_changed(
+        entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
+    )
+
+
+def _chunk_names(bundle: Path, meta_hash: str) -> list[str]:
+    return [name for _, _, name in _read_pf(bundle / f"pagefind.{meta_hash}.pf_meta")[2]]
 
 
 def _placeholder(delta: int) -> bytes:
@@ -758,11 +1046,12 @@ def postings(pages: list[int]) -> Postings:
 
 @dataclass
 class RawIndex:
-    """One language of a bundle as Pagefind made it: its meta, its index chunks, its words' pages."""
+    """One language of a bundle as Pagefind made it: its meta, its words, their pages and sizes."""
 
     meta: list[Any]  # [version, [[page hash, word count]...], [[from, to, chunk]...], filters, sorts, fields]
-    chunks: dict[str, bytes]  # chunk name -> its CBOR
+    entries: dict[str, bytes]  # word -> its CBOR in the chunk
     words: dict[str, Postings]
+    sizes: dict[str, int]  # word -> its size, as Pagefind counts it when cutting chunks
     pages_cbor: bytes = b""  # the pages of the meta, each encoded, without the list's head
 
     @property
@@ -781,18 +1070,20 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
     raw = {}
     for language, info in sorted(entry["languages"].items()):
         meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
-        chunks: dict[str, bytes] = {}
+        entries: dict[str, bytes] = {}
         words: dict[str, Postings] = {}
+        sizes: dict[str, int] = {}
         for _, _, name in meta[2]:
             data = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
             if not data.startswith(SIGNATURE):
                 raise ValueError(f"{bundle}: {name} is not a Pagefind index chunk")
-            chunks[name] = data[len(SIGNATURE) :]
-            for word, pages in chunk_words(chunks[name]).items():
-                if pages:
-                    words[word] = postings(pages)
+            for found in chunk_entries(data[len(SIGNATURE) :]):
+                entries[found.word] = found.data
+                sizes[found.word] = found.size
+                if found.pages:
+                    words[found.word] = postings(found.pages)
         pages_cbor = b"".join(map(cbor_encode, meta[1]))
-        raw[language] = RawIndex(meta, chunks, words, pages_cbor)
+        raw[language] = RawIndex(meta, entries, words, sizes, pages_cbor)
     return raw
 
 
@@ -821,9 +1112,26 @@ def load_raw(folder: Path, tier: str) -> dict[str, RawIndex] | None:
     return raw if version == RAW_VERSION else None
 
 
-def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) -> None:
+def archive_layout(raws: dict[str, dict[str, RawIndex]]) -> dict[str, list[tuple[str, str]]]:
+    """Each language's chunk ranges of one single index of all the archive bundles in ``raws``."""
+    layout = {}
+    for language in sorted({language for raw in raws.values() for language in raw}):
+        sizes: dict[str, int] = {}
+        for raw in raws.values():
+            if language in raw:
+                for word, size in raw[language].sizes.items():
+                    sizes[word] = sizes.get(word, 0) + size
+        if sizes:
+            layout[language] = chunk_layout(sizes)
+    return layout
+
+
+def pad_bundle(
+    bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]], layout: dict[str, list[tuple[str, str]]]
+) -> None:
     """Write ``bundle``'s meta and index chunks from its own index padded to the statistics of all
-    the archive bundles in ``raws`` (tier -> languages), in order; the other files stay as they are.
+    the archive bundles in ``raws`` (tier -> languages), cut in chunks as one index of them is
+    (``layout``, from :func:`archive_layout`); the other files stay as they are.
     """
     entry_file = bundle / "pagefind-entry.json"
     entry = json.loads(entry_file.read_text(encoding="utf-8"))
@@ -837,9 +1145,7 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
         for name, raw in others:
             offsets[name], start = start, start + raw.pages
         vocabulary = sorted({word for _, raw in others for word in raw.words})
-        chunks = [list(chunk) for chunk in own.meta[2]]
-        firsts = [chunk[0] for chunk in chunks]
-        extra: dict[int, list[bytes]] = {}
+        entries = list(own.entries.items())
         for word in vocabulary:
             parts: list[bytes] = []
             count = last = 0
@@ -848,22 +1154,12 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
                 if found is not None:
                     parts += [_placeholder(offsets[name] + found.first - last), found.rest]
                     last, count = offsets[name] + found.last, count + found.count
-            if not count or not chunks:  # (a bundle without a word has no chunk to hold it)
-                continue
-            # the chunk a query for the word loads: the one whose range holds it, else the one before
-            at = max(0, bisect.bisect_right(firsts, word) - 1)
-            chunk = chunks[at]
-            chunk[0], chunk[1] = min(chunk[0], word), max(chunk[1], word)
-            head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
-            extra.setdefault(at, []).append(head + b"".join(parts))
-        (bundle / "index").mkdir(exist_ok=True)
-        for at, chunk in enumerate(chunks):
-            data = own.chunks[chunk[2]]
-            if at in extra:
-                _, count, pos = _cbor_head(data, 1)
-                data = b"\x81" + _cbor_argument(4, count + len(extra[at])) + data[pos:] + b"".join(extra[at])
-            chunk[2] = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
-            keep.add(f"{chunk[2]}.pf_index")
+            if count:
+                head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
+                entries.append((word + PAD, head + b"".join(parts)))
+        entries.sort()
+        chunks = write_chunks(bundle, language, layout[language], entries)
+        keep.update(f"{name}.pf_index" for _, _, name in chunks)
         pages = _cbor_argument(4, total) + own.pages_cbor
         padding = total - own.pages
         if padding > 0:  # placeholder pages with no words but the last, which has the others' words
@@ -871,15 +1167,8 @@ def pad_bundle(bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]]) ->
             pages += cbor_encode(["", 0]) * (padding - 1) + cbor_encode(["", missing])
         meta = own.meta
         parts = [cbor_encode(meta[0]), pages, cbor_encode(chunks), *map(cbor_encode, meta[3:])]
-        data = _cbor_argument(4, len(meta)) + b"".join(parts)
-        old_meta = bundle / f"pagefind.{entry['languages'][language]['hash']}.pf_meta"
-        new_name = _write_raw_pf("pagefind.{}.pf_meta", language, data, 10, bundle, PAD_LEVEL)
-        if old_meta.name != f"pagefind.{new_name}.pf_meta":
-            old_meta.unlink(missing_ok=True)
-        entry["languages"][language]["hash"] = new_name
-    for path in (bundle / "index").iterdir():
-        if path.name not in keep:
-            path.unlink()
+        _replace_meta(bundle, entry, language, _cbor_argument(4, len(meta)) + b"".join(parts))
+    _drop_other_chunks(bundle, keep)
     write_if_changed(
         entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
     )

@@ -204,8 +204,10 @@ def update_search(
     cache: BuildCache,
     report: BuildReport,
     progress: ProgressSink,
+    jobs: int = 1,
 ) -> None:
-    """Index the posts for search (only the tiers whose records changed), or drop an old index."""
+    """Index the posts for search (only the tiers whose records changed; new records made in
+    ``jobs`` processes), or drop an old index."""
     if not cfg.search:
         remove_search_index(cfg.output_dir)
         return
@@ -213,7 +215,9 @@ def update_search(
     strings = renderer.lang.data["strings"]
     lang = renderer.lang
     text = SearchText(lang.code, strings["channel"], strings["spoiler"], strings["date"], lang.date)
-    report.searchable = update_search_index(cfg.output_dir, cache.folder, sections, text, renderer.lang.t)
+    report.searchable = update_search_index(
+        cfg.output_dir, cache.folder, sections, text, renderer.lang.t, jobs
+    )
     progress.end()
 
 
@@ -254,7 +258,7 @@ def build_changed(
     report.removed = writer.finish(tuple(f"{name}/" for name in failures))
     cache.save(writer.made)
     steps.next("Indexing for search")
-    update_search(cfg, sections, renderer, cache, report, progress)
+    update_search(cfg, sections, renderer, cache, report, progress, jobs)
     steps.done()
     report.channels = len(sources)
     report.posts = sum(len(s.posts) for s in sources)
