@@ -21,14 +21,20 @@ def reopen(path: Path) -> dict:
     return FolderStore(path, "v1").load()
 
 
-def test_a_few_changes_go_to_the_log_and_come_back(tmp_path: Path) -> None:
-    path = tmp_path / "files.pickle"
+def saved(path: Path, count: int) -> tuple[FolderStore, dict]:
+    """A store holding ``count`` entries, opened again as the next build opens it, and a copy of
+    its data for that build to change."""
     store = FolderStore(path, "v1")
     store.load()
-    store.save(data(5000))
-    whole = path.stat().st_size
+    store.save(data(count))
     store = FolderStore(path, "v1")
-    current = {folder: dict(entries) for folder, entries in store.load().items()}
+    return store, {folder: dict(entries) for folder, entries in store.load().items()}
+
+
+def test_a_few_changes_go_to_the_log_and_come_back(tmp_path: Path) -> None:
+    path = tmp_path / "files.pickle"
+    store, current = saved(path, 5000)
+    whole = path.stat().st_size
     current["posts"]["5000.md"] = (5000, "key5000")  # added
     current["posts"]["7.md"] = (99, "changed")  # changed
     del current["posts"]["3.md"]  # removed
@@ -64,11 +70,7 @@ def test_many_changes_fold_the_log_into_a_new_whole(tmp_path: Path) -> None:
 
 def test_a_log_cut_short_or_of_another_whole_is_not_applied(tmp_path: Path) -> None:
     path = tmp_path / "files.pickle"
-    store = FolderStore(path, "v1")
-    store.load()
-    store.save(data(100))
-    store = FolderStore(path, "v1")
-    first = {folder: dict(entries) for folder, entries in store.load().items()}
+    store, first = saved(path, 100)
     first["posts"]["1.md"] = (-1, "first")
     store.save(first)
     second = {folder: dict(entries) for folder, entries in first.items()}
@@ -107,11 +109,7 @@ def test_another_version_or_a_broken_file_starts_empty(tmp_path: Path) -> None:
 
 def test_with_the_touched_names_named_only_they_are_compared_and_removals_still_found(tmp_path: Path) -> None:
     path = tmp_path / "index.pickle"
-    store = FolderStore(path, "v1")
-    store.load()
-    store.save(data(3000))
-    store = FolderStore(path, "v1")
-    current = {folder: dict(entries) for folder, entries in store.load().items()}
+    store, current = saved(path, 3000)
     current["posts"]["3000.md"] = (3000, "new")
     current["posts"]["5.md"] = (5, "edited")
     del current["posts"]["9.md"]
