@@ -258,6 +258,20 @@ def _parse(item: tuple[str, str, str]) -> tuple[str, Any, bytes]:
     return post_key(version, channel, os.path.basename(path), data), head, blob
 
 
+def _dump(path: Path, value: Any) -> None:
+    """Pickle ``value`` straight into a temp file beside ``path`` (no copy in memory), then rename
+    it into place; on failure the temp file is removed and the OSError raised."""
+    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}")
+    try:
+        with tmp.open("wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
 class FolderStore:
     """A cache of ``{folder: {name: value}}`` on disk: a pickle of the whole, and a log of the
     changes of the builds since, so a build that changed a few posts writes a few entries instead
@@ -362,10 +376,7 @@ class FolderStore:
     def _write_whole(self, data: dict[str, dict[str, Any]]) -> None:
         generation = os.urandom(8)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{TEMP_PREFIX}{self.path.name}")
-        with tmp.open("wb") as handle:
-            pickle.dump((self.version, generation, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        _dump(self.path, (self.version, generation, data))
         self.log.unlink(missing_ok=True)
         self.generation, self.logged, self.log_end = generation, 0, 0
 
@@ -810,15 +821,10 @@ class BuildCache:
         return data if version == self.version else empty
 
     def _save(self, path: Path, data: Any) -> None:
-        """Pickle ``data`` straight into a temp file (no copy in memory), then rename it into place."""
-        tmp = path.with_name(f"{TEMP_PREFIX}{path.name}")
+        """Save ``data`` with this code's version (see :func:`_dump`); a failure: no cache."""
         try:
-            with tmp.open("wb") as handle:
-                pickle.dump((self.version, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+            _dump(path, (self.version, data))
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             self.fail(exc)
 
     # posts
@@ -1096,11 +1102,10 @@ class BuildCache:
         shared = {
             k: v for k, v in sorted(globals_.items()) if isinstance(v, (str, int, float, bool, type(None)))
         }
-        versions = library_versions(("jinja2", "markupsafe"))
         self.site_key = _digest(
-            self.version.encode(),
+            self.version.encode(),  # the code, and the versions of Jinja, MarkupSafe and the parsers
             tree_digest(cfg.templates_dir).encode(),
-            repr((cfg, shared, [s.name for s in sections], versions)).encode(),
+            repr((cfg, shared, [s.name for s in sections])).encode(),
         )
         self.states = {s.name: (post_states(s.posts), section_state(s)) for s in sections}
         self.changed = {ALWAYS}
