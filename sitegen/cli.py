@@ -18,6 +18,7 @@ import click
 from sitegen import __version__
 from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import SitegenError
+from sitegen.files import remove_in_flight
 from sitegen.progress import SHOW_CURSOR, Console
 
 
@@ -342,6 +343,7 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        remove_in_flight()  # a temp file Ctrl-C caught between its open and its cleanup
         if sys.stderr.isatty():
             sys.stderr.write(SHOW_CURSOR)
         click.echo(

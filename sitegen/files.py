@@ -19,6 +19,9 @@ class UnsafePathError(ValueError):
 _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 _OPEN_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _temp_names = itertools.count()
+# Temp files this process has opened and not yet renamed or removed. A signal can land between the
+# open and the block that removes the file on failure; the handlers that end a build remove these.
+_in_flight: set[str] = set()
 
 
 def _open_temp(folder: str) -> tuple[int, str]:
@@ -30,11 +33,14 @@ def _open_temp(folder: str) -> tuple[int, str]:
     made = False
     while True:
         tmp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{next(_temp_names)}")
+        _in_flight.add(tmp)  # before the open: a signal right after it still finds the file
         try:
             return os.open(tmp, _OPEN_NEW, 0o666), tmp
         except FileExistsError:
+            _in_flight.discard(tmp)
             continue
         except FileNotFoundError:
+            _in_flight.discard(tmp)
             if made:
                 raise
             os.makedirs(folder, exist_ok=True)
@@ -59,6 +65,17 @@ def _temp_then_rename(path: Path | str, durable: bool) -> Iterator[int]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    finally:
+        _in_flight.discard(tmp)
+
+
+def remove_in_flight() -> None:
+    """Remove the temp files this process opened and has not finished: for the handlers that end
+    it on a signal, which may land before a write's own cleanup is in place."""
+    for tmp in list(_in_flight):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _in_flight.discard(tmp)
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:

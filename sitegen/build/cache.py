@@ -47,7 +47,7 @@ from sitegen.build.load import BuildError, ChannelSource, list_media, load_conte
 from sitegen.build.write import Link, changed_outputs
 from sitegen.config import Config
 from sitegen.content import CHANNEL_FILE, POSTS_DIR, channel_dirs, parse_post_file
-from sitegen.files import TEMP_PREFIX, UnsafePathError, check_relative, read_bytes
+from sitegen.files import TEMP_PREFIX, UnsafePathError, check_relative, read_bytes, remove_in_flight
 from sitegen.progress import NoProgress, ProgressSink
 
 if TYPE_CHECKING:  # only for annotations: a build with nothing to do never loads them
@@ -151,6 +151,7 @@ def _quiet_worker() -> None:
 
 
 def _exit_quietly(signum: int, frame: Any) -> None:
+    remove_in_flight()  # a temp file the signal caught between its open and its cleanup
     raise SystemExit(1)  # multiprocessing ends a worker on SystemExit without printing anything
 
 
