@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.build.cache import FolderStore, changed_post_facets
+from sitegen.build.cache import FolderStore, changed_post_facets, post_key, scan_posts
 
 
 def data(count: int, stamp: int = 0) -> dict[str, dict[str, tuple[int, str]]]:
@@ -172,3 +172,26 @@ def test_the_libraries_versions_are_read_as_importlib_metadata_reads_them() -> N
 
     expected = "\n".join(f"{module} {metadata.version(name)}" for module, name in PARSERS.items())
     assert library_versions(list(PARSERS)) == expected
+
+
+def test_a_scan_of_post_files_reads_only_the_new_and_changed_ones_and_names_the_gone(tmp_path: Path) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for name in ("1.md", "2.md", "3.md"):
+        (folder / name).write_text(f"post {name}", encoding="utf-8")
+    (folder / "notes.txt").write_text("not a post", encoding="utf-8")
+    changes, gone, size, count = scan_posts(str(folder), "chan", {}, "v1")
+    assert sorted(name for name, _, _ in changes) == ["1.md", "2.md", "3.md"] and gone == []
+    assert (size, count) == (3 * len("post 1.md"), 3)
+    known = {name: (stamp, key) for name, stamp, key in changes}
+
+    assert scan_posts(str(folder), "chan", known, "v1")[:2] == ([], [])  # nothing read again
+    (folder / "2.md").write_text("post 2.md, edited", encoding="utf-8")
+    (folder / "3.md").unlink()
+    (folder / "4.md").write_text("post 4.md", encoding="utf-8")
+    changes, gone, size, count = scan_posts(str(folder), "chan", known, "v1")
+    assert sorted(name for name, _, _ in changes) == ["2.md", "4.md"] and gone == ["3.md"]
+    assert count == 3
+    new_keys = dict((name, key) for name, _, key in changes)
+    assert new_keys["2.md"] != known["2.md"][1]
+    assert new_keys["4.md"] == post_key("v1", "chan", "4.md", b"post 4.md")

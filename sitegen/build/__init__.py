@@ -11,7 +11,7 @@ import dataclasses
 import gc
 from dataclasses import dataclass, field
 
-from sitegen.build.cache import BuildCache, default_jobs
+from sitegen.build.cache import BuildCache, default_jobs, thaw_objects
 from sitegen.build.load import BuildError
 from sitegen.config import Config
 from sitegen.progress import NoProgress, ProgressSink, Steps
@@ -48,7 +48,9 @@ def build_site(
     # cycles: the cycle collector waits until they are all made (steps.build_changed freezes them).
     gc.disable()
     try:
-        cache.start_check(cfg.content_dir, jobs)  # output/ and media/ are checked while posts are
+        cache.start_check(cfg.content_dir, jobs)  # post files, output/ and media/: in child processes
+        if not clean:
+            cache.read_ahead()  # meanwhile
         fingerprint = cache.fingerprint(cfg)
         last = None if clean else cache.unchanged(fingerprint)
         steps.done()
@@ -57,7 +59,7 @@ def build_site(
         return _build_changed(cfg, cache, clean, progress, jobs, fingerprint)
     finally:
         cache.close()
-        gc.unfreeze()
+        thaw_objects()
         gc.enable()
 
 

@@ -142,6 +142,22 @@ def code_version() -> str:
 # --- parallel map ------------------------------------------------------------------------------
 
 _WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # inherited by forked workers
+_frozen = False  # the build froze the objects it made (see freeze_objects)
+
+
+def freeze_objects() -> None:
+    """Put every object made so far out of the cycle collector's reach, until :func:`thaw_objects`
+    (gc.get_freeze_count would walk them all to say so: a flag instead)."""
+    global _frozen
+    gc.freeze()
+    _frozen = True
+
+
+def thaw_objects() -> None:
+    """Give the objects :func:`freeze_objects` froze back to the cycle collector."""
+    global _frozen
+    gc.unfreeze()
+    _frozen = False
 
 
 def _quiet_worker() -> None:
@@ -179,7 +195,7 @@ def parallel_map(
     size = max(16 if cost is None else 1, min(500, len(items) // (jobs * 8)))  # uneven items: small chunks
     chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _WORK = (func, items)
-    frozen = gc.get_freeze_count()  # what the build froze stays frozen (see steps.build_changed)
+    frozen = _frozen  # what the build froze stays frozen (see steps.build_changed)
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
     try:
         with get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
@@ -212,6 +228,66 @@ def _list_all_media(folders: list[str]) -> dict[str, dict[str, int]]:
 def post_key(version: str, channel: str, name: str, data: bytes) -> str:
     """The cache key of a post file: its channel, name and bytes, and the code that reads it."""
     return _digest(channel.encode(), name.encode(), version.encode(), data)
+
+
+Stamp = tuple[int, int, int, int]  # a file's size, mtime, ctime and inode
+
+
+def scan_posts(
+    folder: str, channel: str, known: dict[str, tuple[Stamp, str]], version: str
+) -> tuple[list[tuple[str, Stamp, str]], list[str], int, int]:
+    """The post files of a posts folder held against ``known`` (name -> (stamp, key)): the files
+    new or changed, with their stamps and keys (read and hashed), the names gone, and the files'
+    bytes and count.
+
+    A file whose size, mtime, ctime and inode are those in ``known`` keeps its key without being
+    read: an edit, even one that puts the old mtime back, changes the ctime; a checkout that only
+    resets mtimes costs one read of each file, and keys stay the same.
+    """
+    fd = os.open(folder, os.O_RDONLY)  # listed and stat'ed by name in the folder: no paths walked
+    stamps: dict[str, Stamp] = {}
+    size, name = 0, ""
+    try:
+        with os.scandir(fd if os.scandir in os.supports_fd else folder) as found:
+            for entry in found:
+                name = entry.name
+                if name.endswith(".md"):
+                    st = entry.stat()
+                    if S_ISREG(st.st_mode):
+                        stamps[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                        size += st.st_size
+    except OSError as exc:
+        raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    changes = []
+    get = known.get
+    new = 0
+    for name, stamp in stamps.items():
+        old = get(name)
+        if old is None or old[0] != stamp:
+            new += old is None
+            path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
+            try:
+                key = post_key(version, channel, name, read_bytes(path))
+            except OSError as exc:
+                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+            changes.append((name, stamp, key))
+    gone = [name for name in known if name not in stamps] if len(known) + new != len(stamps) else []
+    return changes, gone, size, len(stamps)
+
+
+def _scan_all_posts(
+    folders: list[tuple[str, str]], known: dict[str, dict[str, tuple[Stamp, str]]], version: str
+) -> dict[str, Any]:
+    """:func:`scan_posts` of each (posts folder, channel), by folder; a folder it cannot read is left
+    out (the build reads it again, and reports the error)."""
+    found = {}
+    for folder, channel in folders:
+        if os.path.isdir(folder):
+            with contextlib.suppress(BuildError):
+                found[folder] = scan_posts(folder, channel, known.get(folder, {}), version)
+    return found
 
 
 def _warm_up() -> None:
@@ -781,7 +857,7 @@ class BuildCache:
         self.media: dict[Path, dict[str, int]] = {}  # each channel's media files, listed by fingerprint()
         self.posts = PostStore(self.posts_file, self.version)
         self.index_store = FolderStore(self.index_file, self.version)
-        self.index: dict[str, dict[str, tuple[str, Any, int, int]]] = {}
+        self.index: dict[str, dict[str, tuple[str, Any, int, int]]] | None = None  # see _load_index
         self.entries: dict[str, list[PostEntry]] = {}  # this build's posts, by posts folder
         self.parsed: dict[str, set[str]] = {}  # the post files parsed this build, by posts folder
         self.page_store = PageStore(self.folder / f"pages-{name}.sqlite", self.version)
@@ -793,7 +869,8 @@ class BuildCache:
         self.last_sizes: dict[str, int] = {}  # the same, of the last build (see start_check())
         self.last_links: dict[str, Link] = {}  # the media the last build hard-linked into output/
         self.last_state: Any = None  # (fingerprint, report) of the last build
-        self.check: Forked | None = None  # changed_outputs(), worked out in a child process
+        self.scan: Forked | None = None  # the post files held against file_stats, in a child process
+        self.check: Forked | None = None  # changed_outputs(), worked out in another
         self.listing: Forked | None = None  # the media of every channel, listed in another
         self.output_changes: set[str] | None = None  # see changed_outputs()
         self.jobs = 1  # processes the build may use (start_check)
@@ -841,7 +918,7 @@ class BuildCache:
         if keys is None:
             keys = self.hash_posts(channel_dir)
         folder = str(channel_dir / POSTS_DIR)
-        known = self.index.get(folder, {})
+        known = self._load_index().get(folder, {})
         store = self.posts
         entries: list[PostEntry] = []
         work = []
@@ -880,57 +957,34 @@ class BuildCache:
         return entries
 
     def hash_posts(self, channel_dir: Path) -> list[tuple[str, str]]:
-        """Each post file of a channel (its name) with its cache key (a hash of its bytes).
+        """Each post file of a channel (its name) with its cache key (a hash of its bytes), by name.
 
         A file whose size, mtime, ctime and inode are those of the last build keeps its key
-        without being read: an edit, even one that puts the old mtime back, changes the ctime; a
-        checkout that only resets mtimes costs one read of each file, and keys stay the same.
+        without being read (see :func:`scan_posts`). The files are looked at by the child process
+        :meth:`start_check` started, when there is one; here otherwise, or when it failed.
         """
         posts_dir = channel_dir / POSTS_DIR
         if not posts_dir.is_dir():
             return []
         folder = str(posts_dir)
         known = self.file_stats.get(folder, {})
-        seen: dict[str, tuple[tuple[int, int, int, int], str]] = {}
-        keys = []
-        fd = os.open(folder, os.O_RDONLY)  # listed and stat'ed by name in the folder: no paths walked
-        stamps: dict[str, tuple[int, int, int, int]] = {}
-        size, name = 0, ""
-        try:
-            with os.scandir(fd if os.scandir in os.supports_fd else folder) as found:
-                for entry in found:
-                    name = entry.name
-                    if name.endswith(".md"):
-                        st = entry.stat()
-                        if S_ISREG(st.st_mode):
-                            stamps[name] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                            size += st.st_size
-        except OSError as exc:
-            raise BuildError(f"{folder}/{name}: cannot read: {exc.strerror}") from None
-        finally:
-            os.close(fd)
-        get = known.get
-        for name in sorted(stamps):
-            stamp = stamps[name]
-            old = get(name)
-            if old is not None and old[0] == stamp:
-                seen[name] = old  # the same tuple: the store sees it unchanged at a glance
-                keys.append((name, old[1]))
-                continue
-            path = os.path.join(folder, name)  # strings: pathlib costs more than hashing here
-            try:
-                key = post_key(self.version, channel_dir.name, name, read_bytes(path))
-            except OSError as exc:
-                raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+        scans = self.scan.result() if self.scan is not None else None
+        found = scans.pop(folder, None) if isinstance(scans, dict) else None  # held against known: once
+        if found is None:  # no child, or it could not read this folder: here, with the error
+            found = scan_posts(folder, channel_dir.name, known, self.version)
+        changes, gone, size, count = found
+        seen = known
+        if changes or gone:
+            seen = dict(known)  # the unchanged entries stay the same tuples: the store sees them at a glance
+            for name, stamp, key in changes:
+                seen[name] = (tuple(stamp), key)
+                self.hashed.append((folder, name))
+            for name in gone:
+                del seen[name]
             self.stats_changed = True
-            self.hashed.append((folder, name))
-            seen[name] = (stamp, key)
-            keys.append((name, key))
-        self.posts_tally[folder] = (size, len(seen))
-        if len(seen) != len(known):
-            self.stats_changed = True
+        self.posts_tally[folder] = (size, count)
         self.file_stats[folder] = seen
-        return keys
+        return [(name, seen[name][1]) for name in sorted(seen)]  # names come nearly sorted: cheap
 
     def save_file_stats(self) -> None:
         """Remember each post file's size, times and inode with its key, for the next build.
@@ -991,8 +1045,10 @@ class BuildCache:
         (when ``jobs`` allows) while this one reads the post files: the output folder held
         against that state (:func:`changed_outputs`), and every channel's media listed."""
         self.jobs = jobs
-        folders = [str(folder) for folder in channel_dirs(content)]
-        self.listing = Forked(_list_all_media, folders, jobs=jobs)
+        channels = channel_dirs(content)
+        posts = [(str(folder / POSTS_DIR), folder.name) for folder in channels]
+        self.scan = Forked(_scan_all_posts, posts, self.file_stats, self.version, jobs=jobs)
+        self.listing = Forked(_list_all_media, [str(folder) for folder in channels], jobs=jobs)
         state = self._load(self.state_file, None)
         if state is None:
             return
@@ -1018,7 +1074,7 @@ class BuildCache:
 
     def close(self) -> None:
         """Stop the child processes if they still run (a build that failed or was interrupted)."""
-        for job in (self.check, self.listing, *self.jobs_started):
+        for job in (self.scan, self.check, self.listing, *self.jobs_started):
             if job is not None:
                 job.close()
 
@@ -1058,7 +1114,7 @@ class BuildCache:
         ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
         """
         gc.disable()  # loading makes no garbage cycles, only objects that live on (see build_site)
-        self.index = dict(self.index_store.load()) if not self.posts.fresh else {}
+        self._load_index()
 
         def read(channel_dir: Path) -> list[PostEntry]:
             return self.read_posts(channel_dir, jobs)
@@ -1067,13 +1123,27 @@ class BuildCache:
         self.save_index()
         return sources
 
+    def _load_index(self) -> dict[str, dict[str, tuple[str, Any, int, int]]]:
+        """The post index, loaded once a build."""
+        if self.index is None:
+            self.index = dict(self.index_store.load()) if not self.posts.fresh else {}
+        return self.index
+
+    def read_ahead(self) -> None:
+        """While a child process holds the post files against the last build (:meth:`start_check`):
+        read what a build that changed something reads next, the post index and the build's code.
+        A build that changed nothing has waited for the child instead."""
+        if self.scan is not None and self.scan.pid:
+            self._load_index()
+            import sitegen.build.steps  # noqa: F401 - Markdown and Jinja, loaded here for later
+
     def save_index(self) -> None:
         """Save where each post's detail is (dropping dead frames from the store once they are many)."""
         if self.warning:
             return
         entries = {  # a channel that failed to load this time keeps its posts
             folder: [PostEntry(name, *value) for name, value in known.items()]
-            for folder, known in self.index.items()
+            for folder, known in self._load_index().items()
             if folder not in self.entries and os.path.isdir(folder)
         }
         entries.update(self.entries)

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sitegen.build import BuildReport
-from sitegen.build.cache import BuildCache, parallel_map
+from sitegen.build.cache import BuildCache, freeze_objects, parallel_map
 from sitegen.build.feeds import discovery_files, sitemap_files
 from sitegen.build.forked import Forked
 from sitegen.build.load import BuildError, ChannelSource
@@ -247,7 +247,7 @@ def build_changed(
     # The posts, pages and states live until the build ends: the collector, off while they were
     # made (build_site), leaves them alone from now on (at 100,000 posts each full collection
     # would walk them all); rendering makes cycles, so it runs again.
-    gc.freeze()
+    freeze_objects()
     gc.enable()
     steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
