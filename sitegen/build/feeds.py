@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from html import escape
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from sitegen.build.pages import Page, PostView, Section
 from sitegen.build.render import Renderer
@@ -128,7 +128,7 @@ def urlset(entries: list[tuple[str, str | None]]) -> bytes:
 def sitemap_files(pages: list[Page], base_url: str) -> dict[str, bytes]:
     """sitemap.xml listing every page once (posts with their date); an index of parts past 50,000 URLs."""
     seen: dict[str, str | None] = {}
-    base = escape(base_url)  # a URL path is percent-encoded: nothing in it to escape
+    base = escape(base_url, quote=False)  # a URL path is percent-encoded: nothing in it to escape
     for page in pages:
         path = page.path
         if path not in UNPAGED:
