@@ -17,6 +17,7 @@ import pytest
 
 import sitegen.build.search as search_index
 from sitegen.build import build_site
+from sitegen.build.load import BuildError
 from sitegen.config import Config
 from tests.site_sample import build_rich, page, post_page
 
@@ -221,7 +222,11 @@ def test_only_a_bundle_whose_text_changed_is_made_again(out: Path, tmp_path: Pat
     assert search(output, "звездолётами") == []
 
 
-def test_a_new_month_moves_the_last_one_into_the_archive(out: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shard_size", [search_index.SHARD_SIZE, 8])
+def test_a_new_month_moves_the_last_one_into_the_archive_and_back(
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int
+) -> None:
+    monkeypatch.setattr(search_index, "SHARD_SIZE", shard_size)  # 8: the archive in several bundles
     shutil.copytree(out.parent / "content", tmp_path / "content")
     cfg = Config(root=tmp_path, language="ru")
     output = tmp_path / "output"
@@ -234,6 +239,44 @@ def test_a_new_month_moves_the_last_one_into_the_archive(out: Path, tmp_path: Pa
     recent = {r["url"] for r in search_many(output / "pagefind/recent", ["новости"])["новости"]}
     assert recent == {"/rich_demo/28/"}  # May is the newest month now
     assert "/rich_demo/25/" in {r["url"] for r in search(output, "ракеты")}  # April is in the archive
+
+    # May's post goes: April is the newest month again, its posts come back out of the archive
+    (tmp_path / "content/rich_demo/posts/28.md").unlink()
+    assert build_site(cfg).searchable == 30
+    recent = {r["url"] for r in search_many(output / "pagefind/recent", ["ракеты"])["ракеты"]}
+    assert "/rich_demo/25/" in recent
+    assert "/rich_demo/28/" not in {r["url"] for r in search(output, "новости")}
+
+
+def test_a_build_that_fails_while_moving_records_between_bundles_is_followed_by_a_whole_one(
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "SHARD_SIZE", 8)
+    content = tmp_path / "content"
+    shutil.copytree(out.parent / "content", content)
+    steps = Config(root=tmp_path, language="ru", output="steps")
+    build_site(steps)
+    (content / "rich_demo/posts/28.md").write_text(  # a new month: April's posts move to the archive
+        "---\nid: 28\nchannel: rich_demo\ndate: 2024-05-02T12:00:00+03:00\n---\nМайские новости.\n",
+        encoding="utf-8",
+    )
+    save = search_index._save_records
+    saved: list[Path] = []
+
+    def fail_on_the_second(path: Path, records: dict) -> None:
+        if saved:
+            raise OSError(28, "No space left on device")
+        saved.append(path)
+        save(path, records)
+
+    monkeypatch.setattr(search_index, "_save_records", fail_on_the_second)
+    with pytest.raises(BuildError, match="No space left on device"):
+        build_site(steps)
+    monkeypatch.setattr(search_index, "_save_records", save)
+    build_site(steps)
+    cold = Config(root=tmp_path, language="ru", output="cold")
+    build_site(cold, clean=True)
+    assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
 
 
 @pytest.mark.parametrize("shard_size", [search_index.SHARD_SIZE, 8])

@@ -242,9 +242,14 @@ def load_records(folder: Path, tier: str) -> Records:
     return records
 
 
-def _save_records(folder: Path, tier: str, records: Records) -> None:
+def _staged_file(folder: Path, tier: str) -> Path:
+    """Where a tier's new records wait until the build has read every old tier it needs."""
+    return folder / f"tier-{tier}.pickle.new"
+
+
+def _save_records(path: Path, records: Records) -> None:
     data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
-    atomic_write_bytes(_tier_file(folder, tier), data, durable=False)
+    atomic_write_bytes(path, data, durable=False)
 
 
 def _clear_folder(folder: Path) -> None:
@@ -356,6 +361,11 @@ def update_records(
         touched |= set(digests)
     is_stale = {view.path for _, view in stale}
     written = moved = 0
+    # Each tier's new records wait beside its old ones until every tier is made: a post that moves
+    # between tiers is read from the one it was in, whichever of the two is made first. Without
+    # the state, a build killed meanwhile starts the records over.
+    (folder / STATE).unlink(missing_ok=True)
+    made: list[tuple[str, bool]] = []  # (tier, False: no records left)
     for tier in sorted(touched):  # one tier's records in memory at a time
         records = old_tiers.take(tier) if same else {}
         for path in gone:
@@ -375,11 +385,17 @@ def update_records(
         written += len(todo)
         digest = _digest(records)
         if records and (digests.get(tier) != digest or not _tier_file(folder, tier).is_file()):
-            _save_records(folder, tier, records)
+            _save_records(_staged_file(folder, tier), records)
+            made.append((tier, True))
         if records:
             digests[tier], counts[tier] = digest, len(records)
         else:
             digests.pop(tier, None), counts.pop(tier, None)
+            made.append((tier, False))
+    for tier, kept in made:
+        if kept:
+            os.replace(_staged_file(folder, tier), _tier_file(folder, tier))
+        else:
             _tier_file(folder, tier).unlink(missing_ok=True)
     state = RecordsState(site, month, shards, keys, {tier: (digests[tier], counts[tier]) for tier in digests})
     data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
