@@ -36,15 +36,14 @@ def _open_temp(folder: str) -> tuple[int, str]:
         _in_flight.add(tmp)  # before the open: a signal right after it still finds the file
         try:
             return os.open(tmp, _OPEN_NEW, 0o666), tmp
-        except FileExistsError:
-            _in_flight.discard(tmp)
-            continue
-        except FileNotFoundError:
-            _in_flight.discard(tmp)
-            if made:
+        except OSError as exc:
+            _in_flight.discard(tmp)  # not opened, whatever the reason
+            if isinstance(exc, FileExistsError):
+                continue
+            if made or not isinstance(exc, FileNotFoundError):
                 raise
-            os.makedirs(folder, exist_ok=True)
-            made = True
+        os.makedirs(folder, exist_ok=True)
+        made = True
 
 
 @contextlib.contextmanager

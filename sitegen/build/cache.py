@@ -977,7 +977,7 @@ class BuildCache:
         if changes or gone:
             seen = dict(known)  # the unchanged entries stay the same tuples: the store sees them at a glance
             for name, stamp, key in changes:
-                seen[name] = (tuple(stamp), key)
+                seen[name] = (stamp, key)  # a tuple, as marshal brings it back
                 self.hashed.append((folder, name))
             for name in gone:
                 del seen[name]
