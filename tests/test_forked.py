@@ -12,6 +12,7 @@ from sitegen.build import build_site
 from sitegen.build.forked import Forked
 from sitegen.config import Config
 from sitegen.errors import SitegenError
+from sitegen.files import TEMP_PREFIX, _temp_then_rename
 
 
 def numbers(count: int) -> dict[str, list[int]]:
@@ -58,6 +59,27 @@ def test_close_stops_a_child_that_still_runs() -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert job.result() is None
+
+
+def writes_slowly(path: str, ready: str) -> None:
+    """Open a temp file beside ``path`` for it, say so in ``ready``, then take long to write it."""
+    with _temp_then_rename(path, durable=False) as fd:
+        os.write(fd, b"half")
+        Path(ready).write_text("open", encoding="utf-8")
+        time.sleep(30)
+
+
+def test_close_stops_a_child_without_leaving_its_temp_file(tmp_path: Path) -> None:
+    """A child stopped while it writes a file (a search bundle padded beside the main process)
+    removes its temp file: the build's output holds no half-written file after Ctrl-C."""
+    ready = tmp_path / "ready"
+    job = Forked(writes_slowly, str(tmp_path / "out.bin"), str(ready))
+    deadline = time.monotonic() + 20
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(TEMP_PREFIX)]  # it is writing
+    job.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ready"]
 
 
 def children() -> set[int]:

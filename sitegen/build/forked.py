@@ -15,13 +15,16 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from sitegen.files import remove_in_flight
+
 
 class Forked:
     """``func(*args)`` in a forked child, started now; :meth:`result` waits for it.
 
     The child writes its answer into an unnamed temporary file and ends at once (it never waits
     for this process to read it). Without fork, or with ``jobs`` 1, the call runs here when the
-    result is first asked for. A child that fails gives ``failed``.
+    result is first asked for. A child that fails gives ``failed``; one stopped by :meth:`close`
+    removes the temp files it was writing.
     """
 
     def __init__(self, func: Callable[..., Any], *args: Any, jobs: int = 2, failed: Any = None) -> None:
@@ -47,6 +50,7 @@ class Forked:
             code = 1
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                signal.signal(signal.SIGTERM, _stopped)
                 for fd in (0, 1, 2):  # a killed parent's callers wait for its pipes' end, not ours
                     with contextlib.suppress(OSError):
                         os.close(fd)
@@ -85,10 +89,16 @@ class Forked:
         if self.pid:
             self._done = True
             with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
+                os.kill(self.pid, signal.SIGTERM)
             with contextlib.suppress(OSError):
                 os.waitpid(self.pid, 0)
             self.pid = 0
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    """In a child, on SIGTERM from :meth:`Forked.close`: out, without a half-written file."""
+    remove_in_flight()
+    os._exit(1)
