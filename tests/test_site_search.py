@@ -8,6 +8,7 @@ index files from disk.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -279,14 +280,28 @@ def test_a_build_that_fails_while_moving_records_between_bundles_is_followed_by_
     assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
 
 
-@pytest.mark.parametrize("shard_size", [search_index.SHARD_SIZE, 8])
+@pytest.mark.parametrize(("shard_size", "large"), [(search_index.SHARD_SIZE, False), (8, False), (8, True)])
 def test_cold_and_incremental_builds_make_the_same_bundles(
-    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int, large: bool
 ) -> None:
     """A site built step by step (posts added, edited, views changed, posts deleted; two processes)
     gets the same search bundles, byte for byte, as the same content built from nothing; also with
-    the archive in several bundles (8 posts each), padded again when another one changed."""
+    the archive in several bundles (8 posts each), padded again when another one changed; and as a
+    large site builds them: records made and bundles padded half here, half in a forked child."""
     monkeypatch.setattr(search_index, "SHARD_SIZE", shard_size)
+    children = tmp_path / "children.txt"  # the processes that made records and padded bundles
+    if large:
+        monkeypatch.setattr(search_index, "PARALLEL_RECORDS", 0)
+        monkeypatch.setattr(search_index, "SHARED_MIN", 1)
+        for name in ("_make_records", "_pad_all"):
+            real = getattr(search_index, name)
+
+            def noted(*args: object, real=real, name=name) -> object:  # type: ignore[no-untyped-def]
+                with children.open("a") as handle:
+                    handle.write(f"{name} {os.getpid()}\n")
+                return real(*args)
+
+            monkeypatch.setattr(search_index, name, noted)
     content = tmp_path / "content"
     shutil.copytree(out.parent / "content", content)
     posts = content / "rich_demo/posts"
@@ -308,6 +323,11 @@ def test_cold_and_incremental_builds_make_the_same_bundles(
     assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
     bundles = json.loads((tmp_path / "cold/pagefind/bundles.json").read_text())["bundles"]
     assert len(bundles) == (2 if shard_size > 100 else 4)
+    if large:  # both halves of each job were done, and some in another process
+        made = {tuple(line.split()) for line in children.read_text().splitlines()}
+        for name in ("_make_records", "_pad_all"):
+            assert (name, str(os.getpid())) in made
+            assert any(job == name and pid != str(os.getpid()) for job, pid in made)
 
 
 # --- results quality: the merged bundles against one single index -------------------------------

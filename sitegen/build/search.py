@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 
 from sitegen.build.cache import parallel_map
 from sitegen.build.excerpt import hide_spoilers
+from sitegen.build.forked import Forked
 from sitegen.build.load import BuildError
 from sitegen.build.pages import plain_text, post_title
 from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
@@ -63,6 +64,7 @@ STATE = "records.pickle"  # inside the records folder: how the posts were split 
 RECORD_VERSION = "8"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 PARALLEL_RECORDS = 50_000  # posts: up to this many, new records are made in the build's workers
+SHARED_MIN = 500  # records: fewer are not worth a child holding the site (see make_records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,15 +275,31 @@ def _make_record(item: tuple[str, Any]) -> tuple[str, bytes]:
     return hashlib.blake2b(data, digest_size=16).hexdigest(), data
 
 
+def _make_records(items: list[tuple[str, Any]]) -> list[tuple[str, bytes]]:
+    return [_make_record(item) for item in items]
+
+
 def make_records(
-    items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int
+    items: list[tuple[str, Any]], text: SearchText, kind_titles: Any, jobs: int, shared: bool = False
 ) -> list[tuple[str, bytes]]:
     """The records of ``items`` (channel name, view) as (hash, record), made in ``jobs`` forked
-    processes when many."""
+    processes when many; with ``shared``, half of them in one forked child while this process
+    makes the other half (two processes holding the site, not ``jobs`` + 1)."""
     global _RECORD_WORK
     _RECORD_WORK = (text, kind_titles)
     try:
-        return [record for chunk in parallel_map(_make_record, items, jobs) for record in chunk]
+        if not shared:
+            return [record for chunk in parallel_map(_make_record, items, jobs) for record in chunk]
+        half = len(items) // 2
+        child = Forked(_make_records, items[half:], jobs=jobs if half >= SHARED_MIN else 1)
+        try:
+            mine = _make_records(items[:half])
+            theirs = child.result()
+        finally:
+            child.close()
+        if theirs is None:  # the child failed: made here (an error is raised here, plainly)
+            theirs = _make_records(items[half:])
+        return mine + theirs
     finally:
         _RECORD_WORK = None
 
@@ -346,8 +364,8 @@ def update_records(
         counts = {tier: count for tier, (_, count) in old.digests.items()}
         return RecordsUpdate(0, 0, 0, digests, counts)
     # each forked worker holds the site as this process does: at 100,000 posts three such
-    # processes are 1.5 GB; a large site's records are made here alone
-    workers = jobs if len(views) <= PARALLEL_RECORDS else 1
+    # processes are 1.5 GB; a large site's records are made here and in one child
+    shared = len(views) > PARALLEL_RECORDS
     same = old is not None and old.month == month and old.shards == shards
     digests = {tier: digest for tier, (digest, _) in old.digests.items()} if old else {}
     counts = {tier: count for tier, (_, count) in old.digests.items()} if old else {}
@@ -380,7 +398,7 @@ def update_records(
                 before = old_tiers.records(source)
                 records.update((path, before[path]) for path in paths)
                 moved += len(paths)
-        for (_, view), record in zip(todo, make_records(todo, text, kind_titles, workers), strict=True):
+        for (_, view), record in zip(todo, make_records(todo, text, kind_titles, jobs, shared), strict=True):
             records[view.path] = record
         written += len(todo)
         digest = _digest(records)
@@ -525,8 +543,8 @@ def update_search_index(
                 raws[tier] = raw
             layout = archive_layout(raws)
             todo = [tier for tier in archive if stamps[tier].get("padded") != padding]
-            for tier in todo:  # one at a time: a forked process would hold the site twice
-                pad_bundle(index / tier, tier, raws, layout)
+            pad_bundles(index, todo, raws, layout, jobs)
+            for tier in todo:
                 stamp = stamps[tier] = {**stamps[tier], "padded": padding}
                 (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     if RECENT in tiers and archive:
@@ -548,33 +566,49 @@ def make_bundles(
     grows with the bundle); for a tier in ``keep``, keep Pagefind's own index in the records folder
     for padding. Return the bundles' stamps.
 
-    While Pagefind indexes one tier (on about one core), this process writes out the next tier's
-    records.
+    While Pagefind indexes one tier (on about one core and a half), this process keeps the last
+    tier's own index and writes out the next tier's records (tens of MB beside Pagefind's ~1 GB).
     """
     stamps: dict[str, dict[str, object]] = {}
     staged = {tier: folder / f"{TEMP_PREFIX}{tier}" for tier in todo}
     try:
         if todo:
             _stage(folder, todo[0], staged[todo[0]])
+        last = None  # the tier made before this one: its own index is kept while this one runs
         for number, tier in enumerate(todo):
             run = start_bundle(staged[tier], index / tier)
             try:
+                if last is not None:
+                    _after_bundle(folder, index, last, staged[last], last in keep)
                 if number + 1 < len(todo):
                     _stage(folder, todo[number + 1], staged[todo[number + 1]])
             except BaseException:
                 run.process.kill()
                 run.process.wait()
                 raise
+            _give_back_memory()  # before Pagefind's peak, late in its run
             indexed = finish_bundle(run)
             stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
             (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-            stamps[tier] = stamp
-            # (not while the next run goes: Pagefind's memory and this one's would add up)
-            _after_bundle(folder, index, tier, staged[tier], tier in keep)
+            stamps[tier], last = stamp, tier
+        if last is not None:
+            _after_bundle(folder, index, last, staged[last], last in keep)
     finally:
         for path in staged.values():
             shutil.rmtree(path, ignore_errors=True)
     return stamps
+
+
+def _give_back_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``): the records
+    written out and the index kept while Pagefind runs leave tens of MB free in this process,
+    which would count beside Pagefind's peak."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _stage(folder: Path, tier: str, staged: Path) -> None:
@@ -1188,6 +1222,31 @@ def pad_bundle(
     write_if_changed(
         entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
     )
+
+
+def _pad_all(index: Path, tiers: list[str], raws: dict[str, dict[str, RawIndex]], layout: Any) -> bool:
+    for tier in tiers:
+        pad_bundle(index / tier, tier, raws, layout)
+    return True
+
+
+def pad_bundles(
+    index: Path, tiers: list[str], raws: dict[str, dict[str, RawIndex]], layout: Any, jobs: int
+) -> None:
+    """Pad the archive bundles ``tiers`` (see :func:`pad_bundle`): every other one in a forked
+    child while this process pads the rest (two processes holding the site: Pagefind is done)."""
+    theirs = tiers[1::2] if jobs > 1 else []
+    if not theirs:
+        _pad_all(index, tiers, raws, layout)
+        return
+    child = Forked(_pad_all, index, theirs, raws, layout, jobs=jobs, failed=False)
+    try:
+        _pad_all(index, tiers[0::2], raws, layout)
+        done = child.result()
+    finally:
+        child.close()
+    if done is not True:  # the child failed: padded here (an error is raised here, plainly)
+        _pad_all(index, theirs, raws, layout)
 
 
 def indexed_pages(log: str) -> int:
