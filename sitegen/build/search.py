@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import gc
 import gzip
 import hashlib
@@ -1073,7 +1074,10 @@ def _placeholder(delta: int) -> bytes:
     return b"\x82" + _cbor_argument(0, delta) + b"\x80"
 
 
-_PLACEHOLDERS = [_placeholder(delta) for delta in range(4096)]
+@functools.cache
+def _placeholders() -> list[bytes]:
+    """The placeholders of the 4,096 smallest deltas, made once (when the build first pads)."""
+    return [_placeholder(delta) for delta in range(4096)]
 
 
 class Postings(NamedTuple):
@@ -1088,7 +1092,7 @@ class Postings(NamedTuple):
 
 def postings(pages: list[int]) -> Postings:
     """:class:`Postings` of rising page numbers."""
-    table = _PLACEHOLDERS
+    table = _placeholders()
     deltas = [b - a for a, b in zip(pages, pages[1:], strict=False)]
     rest = b"".join([table[d] if d < 4096 else _placeholder(d) for d in deltas])
     return Postings(pages[0], pages[-1], len(pages), rest)
