@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sitegen.build import build_site
+from sitegen.build import cache as cache_module
 from sitegen.build.cache import CACHE_DIR, PARALLEL_MIN, PostStore
 from sitegen.build.pages import Page
 from sitegen.build.render import Renderer
@@ -263,6 +264,38 @@ def test_a_new_post_loads_only_the_posts_its_changed_pages_show(tmp_path: Path, 
     # the channel's home (up to 39 posts) and its newest page, the new post's month, the first page
     # of its tag (up to 100 posts), its neighbour: not the 240 others
     assert 0 < len(loaded) <= 120, len(loaded)
+
+
+def test_a_cold_build_renders_from_the_posts_it_parsed_without_reading_them_back(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A small site's cold build keeps the details it parsed (the render workers inherit them)
+    instead of reading each post back from the post store for every page that shows it; above
+    KEEP_PARSED posts it reads them back, and the bytes are the same."""
+    loaded: list[str] = []
+    real = PostStore.detail
+
+    def spy(self: PostStore, key: str, *args: object) -> object:
+        loaded.append(key)
+        return real(self, key, *args)
+
+    monkeypatch.setattr(PostStore, "detail", spy)
+    kept, stored = tmp_path / "kept", tmp_path / "stored"
+    for site in (kept, stored):
+        make_site(site, range(1, POSTS + 1))
+    build(kept, jobs=1)
+    assert loaded == []
+    monkeypatch.setattr(cache_module, "KEEP_PARSED", POSTS - 1)
+    build(stored, jobs=1)
+    assert len(loaded) >= POSTS  # every post page, at least, read its post back
+    tree_kept, tree_stored = tree(kept / "output"), tree(stored / "output")
+    assert len(tree_kept) > POSTS
+    assert tree_kept == tree_stored
+    monkeypatch.undo()
+    parallel = tmp_path / "parallel"  # workers that render inherit the details: the same bytes
+    make_site(parallel, range(1, POSTS + 1))
+    build(parallel, jobs=2)
+    assert tree(parallel / "output") == tree_kept
 
 
 def test_a_broken_page_store_costs_a_full_build_not_an_error(tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # only for annotations: a build with nothing to do never load
 CACHE_DIR = ".sitegen-cache"
 PACKAGE = Path(__file__).resolve().parents[1]  # sitegen/: its code, theme and strings shape every page
 PARALLEL_MIN = 100  # below this many items, worker processes cost more than they save
+KEEP_PARSED = 10_000  # posts parsed by one build up to this many keep their details in memory too
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -860,6 +861,7 @@ class BuildCache:
         self.index: dict[str, dict[str, tuple[str, Any, int, int]]] | None = None  # see _load_index
         self.entries: dict[str, list[PostEntry]] = {}  # this build's posts, by posts folder
         self.parsed: dict[str, set[str]] = {}  # the post files parsed this build, by posts folder
+        self.kept = 0  # parsed posts whose details this build keeps in memory (see read_posts)
         self.page_store = PageStore(self.folder / f"pages-{name}.sqlite", self.version)
         self.states: dict[str, Any] = {}
         self.changed: set[Any] = set()
@@ -911,7 +913,8 @@ class BuildCache:
         """A channel's posts, oldest first: each post file's key, head and where its detail is.
 
         Only files whose bytes are new to the cache are parsed (in parallel when there are many);
-        their details go to the post store, and are loaded again only for the pages that show them.
+        their details go to the post store, and are loaded again only for the pages that show them
+        (a build that parsed at most :data:`KEEP_PARSED` posts keeps theirs in memory as well).
         """
         channel = channel_dir.name
         keys = self.scanned.pop(channel_dir, None)
@@ -931,6 +934,10 @@ class BuildCache:
             else:
                 work.append((os.path.join(folder, name), channel, self.version))
         self.parsed[folder] = {os.path.basename(path) for path, _, _ in work}
+        # A few thousand parsed posts' details are kept (a post's detail is read for two or three
+        # pages in a cold build); more would hold too much memory (about 8 KB a post).
+        keep = self.kept + len(work) <= KEEP_PARSED  # over all channels
+        self.kept += len(work) if keep else 0
         if work:
             _warm_up()
             self.progress.begin(f"Parsing posts of @{channel}", len(work))
@@ -948,7 +955,7 @@ class BuildCache:
                 entry = PostEntry(name, key, head, store=store, folder=folder, channel=channel)
                 if places:  # in the store: loaded from there when a page needs it
                     entry.offset, entry.size = places[i]
-                else:  # no store: kept in memory
+                if keep or not places:  # and kept: the workers that render inherit it
                     entry.detail = pickle.loads(blob)
                 entries.append(entry)
             done += len(chunk)
