@@ -68,9 +68,15 @@ class TrackingContext(jinja2.runtime.Context):
     """A render context that records which of the page's variables the templates look up."""
 
     def resolve_or_missing(self, key: str) -> Any:
+        # Jinja's own, inlined (about 270,000 lookups at 4,000 posts): the page's variables, then
+        # the globals
         if READS.names is not None:
             READS.names.add(key)
-        return super().resolve_or_missing(key)
+        if key in self.vars:
+            return self.vars[key]
+        if key in self.parent:
+            return self.parent[key]
+        return jinja2.runtime.missing
 
     def get_all(self) -> dict[str, Any]:  # an include or an import "with context" copies it all
         note_name("*")
