@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -247,6 +248,50 @@ def test_a_new_month_moves_the_last_one_into_the_archive_and_back(
     recent = {r["url"] for r in search_many(output / "pagefind/recent", ["ракеты"])["ракеты"]}
     assert "/rich_demo/25/" in recent
     assert "/rich_demo/28/" not in {r["url"] for r in search(output, "новости")}
+
+
+def test_a_new_month_indexes_only_the_end_of_the_archive_again(
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive is split oldest first, so the first post of a new month adds the last month's
+    posts to the last archive bundle (or a new one): Pagefind runs for those and the new month
+    only; the older bundles are padded again without it, and every bundle is as a cold build's."""
+    monkeypatch.setattr(search_index, "SHARD_SIZE", 8)
+    content = tmp_path / "content"
+    shutil.copytree(out.parent / "content", content)
+    steps = Config(root=tmp_path, language="ru", output="steps")
+    build_site(steps)
+    before = json.loads((tmp_path / "steps/pagefind/bundles.json").read_text())["bundles"]
+    assert len(before) >= 4  # recent and at least three archive bundles
+    ran: list[str] = []
+    real_start = search_index.start_bundle
+    monkeypatch.setattr(
+        search_index, "start_bundle", lambda site, bundle: ran.append(bundle.name) or real_start(site, bundle)
+    )
+    (content / "rich_demo/posts/28.md").write_text(  # a new month: April's posts move to the archive
+        "---\nid: 28\nchannel: rich_demo\ndate: 2024-05-02T12:00:00+03:00\n---\nМайские новости.\n",
+        encoding="utf-8",
+    )
+    build_site(steps)
+    after = json.loads((tmp_path / "steps/pagefind/bundles.json").read_text())["bundles"]
+    last = max(int(tier.removeprefix("archive-")) for tier in before if tier != "recent")
+    assert "recent" in ran
+    assert sorted(set(ran) - {"recent"}) == [t for t in after if t != "recent" and int(t[8:]) >= last]
+    assert "archive-1" not in ran
+    # the archive's order: every post of archive-1 is older than every post of the last bundle
+    records = search_index.records_folder(tmp_path / "steps", tmp_path / ".sitegen-cache")
+    first, final = (search_index.load_records(records, tier) for tier in ("archive-1", after[-1]))
+    assert len(first) == 8 and 0 < len(final) <= 8
+
+    def post_date(path: str) -> datetime:  # "rich_demo/12/index.html": from its post file
+        channel, number = path.split("/")[:2]
+        text = (content / channel / "posts" / f"{number}.md").read_text(encoding="utf-8")
+        return datetime.fromisoformat(text.split("\ndate: ", 1)[1].split("\n", 1)[0])
+
+    assert max(map(post_date, first)) <= min(map(post_date, final))
+    cold = Config(root=tmp_path, language="ru", output="cold")
+    build_site(cold, clean=True)
+    assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
 
 
 def test_a_build_that_fails_while_moving_records_between_bundles_is_followed_by_a_whole_one(

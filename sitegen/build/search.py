@@ -12,16 +12,18 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
 
 - ``recent``: the posts of the newest post's month (taken from the content, never the clock, so a
   cold and an incremental build agree);
-- ``archive-1``, ``archive-2``...: every older post, in ceil(posts / :data:`SHARD_SIZE`) bundles
-  (about that many posts each), chosen by a hash of the post's path. Pagefind holds its whole
-  index in memory (about 45 KB a post), so this bounds its peak; fewer bundles rank closer to
-  one single index (merged results are ordered by each bundle's own scores). Each archive bundle
-  is padded to the whole archive's statistics, and every bundle is cut in index chunks where one
-  index of the archive is, so the bundles find and rank what one single index does.
+- ``archive-1``, ``archive-2``...: every older post, oldest first (by date, then path),
+  :data:`SHARD_SIZE` posts a bundle (the last one holds the rest). Pagefind holds its whole
+  index in memory (about 45 KB a post), so this bounds its peak. Each archive bundle is padded to
+  the whole archive's statistics, and every bundle is cut in index chunks where one index of the
+  archive is, so the bundles find and rank what one single index does.
 
 A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
-a tier whose records changed: a new post re-indexes its month, not the archive (the archive is
-re-indexed once a month, by the first post of a new month). Each bundle is made in a temporary
+a tier whose records changed: a new post re-indexes its month, not the archive. The first post of
+a new month moves the last month's posts to the end of the archive: the last archive bundle (or a
+new one) is indexed again, and the others only padded again, without Pagefind. (Deleting an
+archived post, or adding one to an old month, moves the posts after it by one place: every later
+bundle is indexed again.) Each bundle is made in a temporary
 folder and swapped in, so a failed run leaves the last one whole. Everything runs offline.
 """
 
@@ -44,6 +46,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,13 +59,13 @@ from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
 
 INDEX_DIR = "pagefind"
 RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
-ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, split by a hash of their path
-SHARD_SIZE = 20_000  # posts per archive bundle, on average: Pagefind needs ~45 KB of memory a post
+ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, oldest first, SHARD_SIZE a bundle
+SHARD_SIZE = 20_000  # posts per archive bundle: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 LAYOUT = "layout.pickle"  # inside the records folder: how the archive bundles are cut in chunks
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
-RECORD_VERSION = "8"  # bump when the records or this state change: every record is made again
+RECORD_VERSION = "9"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
 PARALLEL_RECORDS = 50_000  # posts: up to this many, new records are made in the build's workers
 SHARED_MIN = 500  # records: fewer are not worth a child holding the site (see make_records)
@@ -154,22 +157,34 @@ def search_record(view: Any, channel_name: str, text: SearchText, kind_title: st
     ).encode()
 
 
-def archive_shards(posts: int) -> int:
-    """How many bundles the archive of ``posts`` older posts is split into (at least one)."""
-    return max(1, -(-posts // SHARD_SIZE))
+def archive_order(views: list[tuple[str, Any]], start: datetime | None) -> list[str]:
+    """The paths of the posts older than ``start`` (the newest month's first moment), oldest first
+    (by date, then path): the archive, in the order its bundles take it."""
+    if start is None:
+        return []
+    older = [(view.local_date, view.path) for _, view in views if view.local_date < start]
+    older.sort()  # (one channel's posts come sorted: a pass)
+    return [path for _, path in older]
 
 
-def shard_of(path: str, shards: int) -> str:
-    """The archive bundle of the post at ``path``, chosen by a hash of its path."""
-    number = int.from_bytes(hashlib.blake2b(path.encode(), digest_size=4).digest(), "big") % shards
-    return f"{ARCHIVE}{number + 1}"
+class Split:
+    """How a build splits its posts in tiers: the archive (``order``, oldest first, see
+    :func:`archive_order`) in bundles of ``size`` posts, every other post in ``recent``."""
 
+    def __init__(self, order: list[str], size: int) -> None:
+        self.order, self.size = order, size
+        self._ranks: dict[str, int] | None = None
 
-def tier_of(view: Any, month: tuple[int, int] | None, shards: int) -> str:
-    """``recent`` for a post of the newest month, else its archive shard, chosen by a hash of its path."""
-    if (view.local_date.year, view.local_date.month) == month:
-        return RECENT
-    return shard_of(view.path, shards)
+    def archived(self, path: str) -> int | None:
+        """The place of ``path`` in the archive, None when it is not there."""
+        if self._ranks is None:
+            self._ranks = {path: rank for rank, path in enumerate(self.order)}
+        return self._ranks.get(path)
+
+    def tier_of(self, path: str) -> str:
+        """The tier of the post at ``path``: its archive bundle, else ``recent``."""
+        rank = self.archived(path)
+        return RECENT if rank is None else f"{ARCHIVE}{rank // self.size + 1}"
 
 
 def site_key(text: SearchText, views: list[tuple[str, Any]]) -> str:
@@ -210,7 +225,8 @@ class RecordsState:
 
     site: str  # site_key
     month: tuple[int, int] | None
-    shards: int
+    size: int  # SHARD_SIZE: posts per archive bundle
+    order: list[str]  # the archive's posts, oldest first (see archive_order)
     keys: dict[str, str]  # path -> record key
     digests: dict[str, tuple[str, int]]  # tier -> (digest of its records' paths and hashes, count)
 
@@ -277,6 +293,7 @@ def _make_record(item: tuple[str, Any]) -> tuple[str, bytes]:
 
 
 def _make_records(items: list[tuple[str, Any]]) -> list[tuple[str, bytes]]:
+    """The records of ``items`` made in this process, in order (see :func:`make_records`)."""
     return [_make_record(item) for item in items]
 
 
@@ -347,11 +364,7 @@ def update_records(
     # one pass or two in C each: this runs for every post on every build that changed anything
     newest = max((view.local_date for _, view in views), default=None)
     month = (newest.year, newest.month) if newest else None
-    if newest is not None:
-        start = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0, fold=0)
-        shards = archive_shards(sum(1 for _, view in views if view.local_date < start))
-    else:
-        shards = archive_shards(0)
+    start = newest.replace(day=1, hour=0, minute=0, second=0, microsecond=0, fold=0) if newest else None
     keys = {view.path: view.digest or record_key(view) for _, view in views}
     old_keys = old.keys if old else {}
     if old_keys == keys:
@@ -360,21 +373,28 @@ def update_records(
         get = old_keys.get
         stale = [(name, view) for name, view in views if get(view.path) != keys[view.path]]
     gone = old_keys.keys() - keys.keys()
-    if old is not None and not stale and not gone and old.month == month and old.shards == shards:
+    as_before = old is not None and old.month == month and old.size == SHARD_SIZE
+    if old is not None and as_before and not stale and not gone:
         digests = {tier: digest for tier, (digest, _) in old.digests.items()}
         counts = {tier: count for tier, (_, count) in old.digests.items()}
         return RecordsUpdate(0, 0, 0, digests, counts)
+    old_split = Split(old.order, old.size) if old else Split([], SHARD_SIZE)
+    newest_only = start is not None and not gone  # only posts of the newest month changed (a new post)
+    newest_only = newest_only and all(
+        view.local_date >= start and old_split.archived(view.path) is None for _, view in stale
+    )
+    split = Split(old_split.order if as_before and newest_only else archive_order(views, start), SHARD_SIZE)
     # each forked worker holds the site as this process does: at 100,000 posts three such
     # processes are 1.5 GB; a large site's records are made here and in one child
     shared = len(views) > PARALLEL_RECORDS
-    same = old is not None and old.month == month and old.shards == shards
+    same = old is not None and as_before and (split.order is old.order or split.order == old.order)
     digests = {tier: digest for tier, (digest, _) in old.digests.items()} if old else {}
     counts = {tier: count for tier, (_, count) in old.digests.items()} if old else {}
     # each tier's posts to place (the same split: only the new and changed ones; else every post)
     placed: dict[str, list[tuple[str, Any]]] = {}
     for name, view in stale if same else views:
-        placed.setdefault(tier_of(view, month, shards), []).append((name, view))
-    old_tiers = _OldTiers(folder, old)
+        placed.setdefault(split.tier_of(view.path), []).append((name, view))
+    old_tiers = _OldTiers(folder, old, old_split)
     touched = set(placed) | {old_tiers.tier_of(path) for path in gone}
     if not same:  # (a tier of the last split that no post is in now is removed)
         touched |= set(digests)
@@ -416,7 +436,8 @@ def update_records(
             os.replace(_staged_file(folder, tier), _tier_file(folder, tier))
         else:
             _tier_file(folder, tier).unlink(missing_ok=True)
-    state = RecordsState(site, month, shards, keys, {tier: (digests[tier], counts[tier]) for tier in digests})
+    tiers = {tier: (digests[tier], counts[tier]) for tier in digests}
+    state = RecordsState(site, month, SHARD_SIZE, split.order, keys, tiers)
     data = pickle.dumps((RECORD_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL)
     atomic_write_bytes(folder / STATE, data, durable=False)
     return RecordsUpdate(written, moved, len(gone), digests, counts)
@@ -425,8 +446,8 @@ def update_records(
 class _OldTiers:
     """The records of the last build's tiers, read one tier at a time (the newest month's kept)."""
 
-    def __init__(self, folder: Path, old: RecordsState | None) -> None:
-        self.folder, self.old = folder, old
+    def __init__(self, folder: Path, old: RecordsState | None, split: Split) -> None:
+        self.folder, self.old, self.split = folder, old, split
         self.recent: Records | None = None
         self.loaded: tuple[str, Records] | None = None
 
@@ -438,9 +459,7 @@ class _OldTiers:
 
     def tier_of(self, path: str) -> str:
         """The tier a post was in (by the last build's split)."""
-        if self.old is None:
-            return RECENT
-        return RECENT if path in self._recent() else shard_of(path, self.old.shards)
+        return self.split.tier_of(path)
 
     def take(self, tier: str) -> Records:
         """A tier's records, to change (read again if asked for again)."""
@@ -613,6 +632,7 @@ def _give_back_memory() -> None:
 
 
 def _stage(folder: Path, tier: str, staged: Path) -> None:
+    """Write ``tier``'s records out as files under ``staged``, for Pagefind to index."""
     shutil.rmtree(staged, ignore_errors=True)
     with _no_collection():
         write_records(load_records(folder, tier), staged)
@@ -1229,6 +1249,7 @@ def pad_bundle(
 
 
 def _pad_all(index: Path, tiers: list[str], raws: dict[str, dict[str, RawIndex]], layout: Any) -> bool:
+    """Pad each bundle of ``tiers`` in this process (see :func:`pad_bundle`); True when done."""
     for tier in tiers:
         pad_bundle(index / tier, tier, raws, layout)
     return True
