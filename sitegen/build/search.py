@@ -15,8 +15,9 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
 - ``archive-1``, ``archive-2``...: every older post, oldest first (by date, then path),
   :data:`SHARD_SIZE` posts a bundle (the last one holds the rest). Pagefind holds its whole
   index in memory (about 45 KB a post), so this bounds its peak. Each archive bundle is padded to
-  the whole archive's statistics, and every bundle is cut in index chunks where one index of the
-  archive is, so the bundles find and rank what one single index does.
+  the whole archive's statistics, ``recent`` to the whole site's (for the words it holds), and
+  every bundle is cut in index chunks where one index of the archive is, so the bundles find and
+  rank what one single index does.
 
 A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
 a tier whose records changed: a new post re-indexes its month, not the archive. The first post of
@@ -30,7 +31,6 @@ folder and swapped in, so a failed run leaves the last one whole. Everything run
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import gc
 import gzip
@@ -63,7 +63,6 @@ ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, oldest first, SHAR
 SHARD_SIZE = 20_000  # posts per archive bundle: Pagefind needs ~45 KB of memory a post
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
-LAYOUT = "layout.pickle"  # inside the records folder: how the archive bundles are cut in chunks
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
 RECORD_VERSION = "9"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
@@ -383,7 +382,7 @@ def update_records(
     newest_only = newest_only and all(
         view.local_date >= start and old_split.archived(view.path) is None for _, view in stale
     )
-    split = Split(old_split.order if as_before and newest_only else archive_order(views, start), SHARD_SIZE)
+    split = old_split if as_before and newest_only else Split(archive_order(views, start), SHARD_SIZE)
     # each forked worker holds the site as this process does: at 100,000 posts three such
     # processes are 1.5 GB; a large site's records are made here and in one child
     shared = len(views) > PARALLEL_RECORDS
@@ -530,6 +529,9 @@ def update_search_index(
     _drop_strangers(index, {*tiers, BUNDLES})
     archive = [tier for tier in tiers if tier != RECENT]
     padding = padding_key(archive, update.digests)
+    recent_padding = (
+        padding_key([*archive, RECENT], update.digests) if archive and RECENT in tiers else NO_PAD
+    )
     stamps = {tier: read_stamp(index / tier) for tier in tiers}
     repad = padding != NO_PAD and any(stamps[tier].get("padded") != padding for tier in archive)
     total, todo = 0, []
@@ -541,42 +543,59 @@ def update_search_index(
         if fresh and repad and tier in archive and "padded" in stamp:
             # a padded bundle is padded again from Pagefind's own index: without it, made again
             fresh = _raw_path(folder, tier).is_file()
+        if fresh and "padded" in stamp and (recent_padding if tier == RECENT else padding) == NO_PAD:
+            fresh = False  # padded to bundles that are gone (the only one again): Pagefind's own, made again
         if fresh:
             total += int(indexed)  # type: ignore[arg-type]
         else:
             todo.append(tier)
-    made = make_bundles(folder, index, todo, update, set(archive) if padding != NO_PAD else set())
+    made = make_bundles(folder, index, todo, update, {*archive, RECENT} if archive else set())
     for tier, stamp in made.items():
         stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
+    raws: dict[str, dict[str, RawIndex]] = {}
     if repad:
         with _no_collection():
-            raws: dict[str, dict[str, RawIndex]] = {}
-            for tier in archive:  # Pagefind's own indexes, read only now: not held while it runs
-                raw = load_raw(folder, tier)
-                if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
-                    stamps[tier] = make_bundles(folder, index, [tier], update, {tier})[tier]
-                    raw = load_raw(folder, tier)
-                if raw is None:  # no "padded" in its stamp: Pagefind's own bundle (an older sitegen's)
-                    raw = capture_raw(index / tier)
-                    save_raw(folder, tier, raw)
-                raws[tier] = raw
+            raws = _archive_raws(folder, index, archive, stamps, update)
             layout = archive_layout(raws)
             todo = [tier for tier in archive if stamps[tier].get("padded") != padding]
             pad_bundles(index, todo, raws, layout, jobs)
             for tier in todo:
                 stamp = stamps[tier] = {**stamps[tier], "padded": padding}
                 (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-    if RECENT in tiers and archive:
-        # the newest month's bundle is cut in chunks as the archive is (see chunk_layout)
-        cut = padding if padding != NO_PAD else f"{PAD_VERSION}:{update.digests[archive[0]]}"
-        if stamps[RECENT].get("cut") != cut:
-            rechunk_bundle(index / RECENT, _archive_layout(folder, index / archive[0], cut))
-            stamp = stamps[RECENT] = {**stamps[RECENT], "cut": cut}
+    if recent_padding != NO_PAD and stamps[RECENT].get("padded") != recent_padding:
+        # the newest month's bundle is padded to the whole site's statistics, for the words it
+        # holds (else its few posts outrank the archive's), and cut in chunks as the archive is
+        with _no_collection():
+            own = load_raw(folder, RECENT)
+            if own is None:  # its own index lost, or made by an older sitegen: made again
+                stamps[RECENT] = make_bundles(folder, index, [RECENT], update, {RECENT})[RECENT]
+                own = load_raw(folder, RECENT) or capture_raw(index / RECENT)
+            raws = raws or _archive_raws(folder, index, archive, stamps, update)
+            pad_bundle(index / RECENT, RECENT, {**raws, RECENT: own}, archive_layout(raws), own_words=True)
+            stamp = stamps[RECENT] = {**stamps[RECENT], "padded": recent_padding}
             (index / RECENT / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
     write_if_changed(index / BUNDLES, json.dumps({"bundles": tiers}).encode(), durable=False)
     return total
+
+
+def _archive_raws(
+    folder: Path, index: Path, archive: list[str], stamps: dict[str, dict[str, object]], update: RecordsUpdate
+) -> dict[str, dict[str, RawIndex]]:
+    """Pagefind's own index of each archive bundle, from the records folder (read only now: not
+    held while Pagefind runs); a padded bundle whose own index is lost is made again."""
+    raws = {}
+    for tier in archive:
+        raw = load_raw(folder, tier)
+        if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
+            stamps[tier] = make_bundles(folder, index, [tier], update, {tier})[tier]
+            raw = load_raw(folder, tier)
+        if raw is None:  # not padded: Pagefind's own bundle (an older sitegen's, or the only one)
+            raw = capture_raw(index / tier)
+            save_raw(folder, tier, raw)
+        raws[tier] = raw
+    return raws
 
 
 def make_bundles(
@@ -875,9 +894,10 @@ def stable_filters(bundle: Path) -> None:
 
 RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
-PAD_VERSION = "5"  # bump when the padding changes: every archive bundle is padded again
+PAD_VERSION = "6"  # bump when the padding changes: every archive bundle is padded again
 RAW_VERSION = "5"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
+RECENT_LEVEL = 1  # the newest month's, padded again by every new post: 1/7 of the time, 30% larger
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
 
@@ -1002,10 +1022,15 @@ _EMPTY_CHUNK = b"\x81\x80"  # [[]]: a chunk without words
 
 
 def write_chunks(
-    bundle: Path, language: str, layout: list[tuple[str, str]], entries: list[tuple[str, bytes]]
+    bundle: Path,
+    language: str,
+    layout: list[tuple[str, str]],
+    entries: list[tuple[str, bytes]],
+    level: int = PAD_LEVEL,
 ) -> list[list[str]]:
     """Write ``entries`` (word, CBOR; sorted by word) as index chunks cut as ``layout`` says (a
-    word goes to the last chunk whose range starts at or before it); return the meta's chunk list.
+    word goes to the last chunk whose range starts at or before it), gzipped at ``level``; return
+    the meta's chunk list.
     """
     starts = [start for start, _ in layout]
     parts: list[list[bytes]] = [[] for _ in layout]
@@ -1015,7 +1040,7 @@ def write_chunks(
     chunks = []
     for (start, end), part in zip(layout, parts, strict=True):
         data = b"\x81" + _cbor_argument(4, len(part)) + b"".join(part) if part else _EMPTY_CHUNK
-        name = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, PAD_LEVEL)
+        name = _write_raw_pf("index/{}.pf_index", language, data, 7, bundle, level)
         chunks.append([start, end, name])
     return chunks
 
@@ -1035,20 +1060,6 @@ def _drop_other_chunks(bundle: Path, keep: set[str]) -> None:
             path.unlink()
 
 
-def _archive_layout(folder: Path, bundle: Path, cut: str) -> dict[str, list[tuple[str, str]]]:
-    """:func:`bundle_layout` of an archive bundle, kept in the records folder for the next
-    builds (an archive bundle's meta lists every page of the archive: slow to read each time)."""
-    path = folder / LAYOUT
-    with contextlib.suppress(Exception):  # missing or unreadable: read again
-        with path.open("rb") as handle:
-            kept, layout = pickle.load(handle)
-        if kept == cut and isinstance(layout, dict):
-            return layout
-    layout = bundle_layout(bundle)
-    atomic_write_bytes(path, pickle.dumps((cut, layout), protocol=pickle.HIGHEST_PROTOCOL), durable=False)
-    return layout
-
-
 def bundle_layout(bundle: Path) -> dict[str, list[tuple[str, str]]]:
     """Each language's chunk ranges in a bundle: what the other bundles are cut like."""
     entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
@@ -1057,36 +1068,6 @@ def bundle_layout(bundle: Path) -> dict[str, list[tuple[str, str]]]:
         meta = _read_pf(bundle / f"pagefind.{info['hash']}.pf_meta")
         layout[language] = [(start, end) for start, end, _ in meta[2]]
     return layout
-
-
-def rechunk_bundle(bundle: Path, layout: dict[str, list[tuple[str, str]]]) -> None:
-    """Cut a bundle's index (the newest month's) in chunks as ``layout`` says, per language."""
-    entry_file = bundle / "pagefind-entry.json"
-    entry = json.loads(entry_file.read_text(encoding="utf-8"))
-    keep: set[str] = set()
-    for language, info in sorted(entry["languages"].items()):
-        if language not in layout:
-            keep.update(f"{name}.pf_index" for name in _chunk_names(bundle, info["hash"]))
-            continue
-        meta_file = bundle / f"pagefind.{info['hash']}.pf_meta"
-        data = gzip.decompress(meta_file.read_bytes())[len(SIGNATURE) :]
-        meta, _ = cbor_decode(data)
-        entries: list[tuple[str, bytes]] = []
-        for _, _, name in meta[2]:
-            chunk = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
-            entries += [(e.word, e.data) for e in chunk_entries(chunk[len(SIGNATURE) :])]
-        entries.sort()
-        meta[2] = write_chunks(bundle, language, layout[language], entries)
-        keep.update(f"{name}.pf_index" for _, _, name in meta[2])
-        _replace_meta(bundle, entry, language, cbor_encode(meta))
-    _drop_other_chunks(bundle, keep)
-    write_if_changed(
-        entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
-    )
-
-
-def _chunk_names(bundle: Path, meta_hash: str) -> list[str]:
-    return [name for _, _, name in _read_pf(bundle / f"pagefind.{meta_hash}.pf_meta")[2]]
 
 
 def _placeholder(delta: int) -> bytes:
@@ -1201,11 +1182,17 @@ def archive_layout(raws: dict[str, dict[str, RawIndex]]) -> dict[str, list[tuple
 
 
 def pad_bundle(
-    bundle: Path, tier: str, raws: dict[str, dict[str, RawIndex]], layout: dict[str, list[tuple[str, str]]]
+    bundle: Path,
+    tier: str,
+    raws: dict[str, dict[str, RawIndex]],
+    layout: dict[str, list[tuple[str, str]]],
+    own_words: bool = False,
 ) -> None:
     """Write ``bundle``'s meta and index chunks from its own index padded to the statistics of all
-    the archive bundles in ``raws`` (tier -> languages), cut in chunks as one index of them is
-    (``layout``, from :func:`archive_layout`); the other files stay as they are.
+    the bundles in ``raws`` (tier -> languages), cut in chunks as one index of the archive is
+    (``layout``, from :func:`archive_layout`); the other files stay as they are. With
+    ``own_words``, only the words the bundle holds are padded (the newest month's bundle: a word
+    it lacks finds nothing in it, whatever its statistics).
     """
     entry_file = bundle / "pagefind-entry.json"
     entry = json.loads(entry_file.read_text(encoding="utf-8"))
@@ -1218,7 +1205,7 @@ def pad_bundle(
         offsets, start = {}, total
         for name, raw in others:
             offsets[name], start = start, start + raw.pages
-        vocabulary = sorted({word for _, raw in others for word in raw.words})
+        vocabulary = sorted(own.words if own_words else {word for _, raw in others for word in raw.words})
         entries = list(own.entries.items())
         for word in vocabulary:
             parts: list[bytes] = []
@@ -1232,7 +1219,9 @@ def pad_bundle(
                 head = b"\x82" + cbor_encode(word + PAD) + _cbor_argument(4, count)
                 entries.append((word + PAD, head + b"".join(parts)))
         entries.sort()
-        chunks = write_chunks(bundle, language, layout[language], entries)
+        chunks = write_chunks(
+            bundle, language, layout[language], entries, RECENT_LEVEL if own_words else PAD_LEVEL
+        )
         keep.update(f"{name}.pf_index" for _, _, name in chunks)
         pages = _cbor_argument(4, total) + own.pages_cbor
         padding = total - own.pages
