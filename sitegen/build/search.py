@@ -554,6 +554,7 @@ def update_search_index(
         stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
     raws: dict[str, dict[str, RawIndex]] = {}
+    layout: dict[str, list[tuple[str, str]]] = {}  # of the archive: every bundle is cut as it is
     if repad:
         with _no_collection():
             raws = _archive_raws(folder, index, archive, stamps, update)
@@ -572,7 +573,8 @@ def update_search_index(
                 stamps[RECENT] = make_bundles(folder, index, [RECENT], update, {RECENT})[RECENT]
                 own = load_raw(folder, RECENT) or capture_raw(index / RECENT)
             raws = raws or _archive_raws(folder, index, archive, stamps, update)
-            pad_bundle(index / RECENT, RECENT, {**raws, RECENT: own}, archive_layout(raws), own_words=True)
+            layout = layout or archive_layout(raws)
+            pad_bundle(index / RECENT, RECENT, {**raws, RECENT: own}, layout, own_words=True)
             stamp = stamps[RECENT] = {**stamps[RECENT], "padded": recent_padding}
             (index / RECENT / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     index.mkdir(parents=True, exist_ok=True)
@@ -892,9 +894,9 @@ def stable_filters(bundle: Path) -> None:
 # (raw/<tier>-<version>.pickle), so a bundle is padded again, without running Pagefind, when
 # another one changed.
 
-RAW = "raw"  # inside the records folder: each archive bundle's index as Pagefind made it
+RAW = "raw"  # inside the records folder: each bundle's index as Pagefind made it
 PAD = " "  # the suffix of a placeholder word
-PAD_VERSION = "6"  # bump when the padding changes: every archive bundle is padded again
+PAD_VERSION = "6"  # bump when the padding changes: every bundle is padded again
 RAW_VERSION = "5"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
 RECENT_LEVEL = 1  # the newest month's, padded again by every new post: 1/7 of the time, 30% larger
