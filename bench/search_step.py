@@ -50,14 +50,14 @@ def peak_mb(who: int) -> float:
 def profiled_build(content: Path, output: Path, language: str, rows: int) -> None:
     """Build the site, timing the search step and each Pagefind run; print a profile of the step."""
     pagefind = {"seconds": 0.0, "runs": 0}
-    real_finish, real_step = search_index.finish_bundle, steps.update_search_index
+    real_finish, real_step = search_index.finish_run, steps.update_search_index
 
     def timed_finish(run: search_index.PagefindRun) -> int:
         pages = real_finish(run)
         seconds = time.monotonic() - run.started  # from its start: this process works meanwhile
         pagefind["seconds"] += seconds
         pagefind["runs"] += 1
-        print(f"  Pagefind {run.bundle.name}: {pages} pages, {seconds:.2f} s", flush=True)
+        print(f"  Pagefind {run.fresh.name}: {pages} pages, {seconds:.2f} s", flush=True)
         return pages
 
     def timed_step(*args: object) -> int:
@@ -77,13 +77,13 @@ def profiled_build(content: Path, output: Path, language: str, rows: int) -> Non
             pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(rows)
             print(text.getvalue().split("\n\n", 1)[-1].strip())
 
-    search_index.finish_bundle, steps.update_search_index = timed_finish, timed_step
+    search_index.finish_run, steps.update_search_index = timed_finish, timed_step
     try:
         start = time.perf_counter()
         build_site(Config(root=content.parent, content=str(content), output=str(output), language=language))
         print(f"build {time.perf_counter() - start:.2f} s")
     finally:
-        search_index.finish_bundle, steps.update_search_index = real_finish, real_step
+        search_index.finish_run, steps.update_search_index = real_finish, real_step
     print(
         f"peak memory: sitegen {peak_mb(resource.RUSAGE_SELF):.0f} MB,"
         f" largest child {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB"

@@ -190,7 +190,7 @@ def test_only_a_bundle_whose_text_changed_is_made_again(
     ran: list[str] = []  # the bundles Pagefind made (the others may be padded again, in Python)
     real_start = search_index.start_bundle
     monkeypatch.setattr(
-        search_index, "start_bundle", lambda site, bundle: ran.append(bundle.name) or real_start(site, bundle)
+        search_index, "start_bundle", lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part)
     )
     shutil.copytree(out.parent / "content", tmp_path / "content")
     cfg = Config(root=tmp_path, language="ru")
@@ -274,7 +274,7 @@ def test_a_new_month_indexes_only_the_end_of_the_archive_again(
     ran: list[str] = []
     real_start = search_index.start_bundle
     monkeypatch.setattr(
-        search_index, "start_bundle", lambda site, bundle: ran.append(bundle.name) or real_start(site, bundle)
+        search_index, "start_bundle", lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part)
     )
     (content / "rich_demo/posts/28.md").write_text(  # a new month: April's posts move to the archive
         "---\nid: 28\nchannel: rich_demo\ndate: 2024-05-02T12:00:00+03:00\n---\nМайские новости.\n",
@@ -359,15 +359,20 @@ def test_a_build_that_fails_while_moving_records_between_bundles_is_followed_by_
     assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold")
 
 
-@pytest.mark.parametrize(("shard_size", "large"), [(search_index.SHARD_SIZE, False), (8, False), (8, True)])
+@pytest.mark.parametrize(
+    ("shard_size", "large", "part_size"),
+    [(search_index.SHARD_SIZE, False, search_index.PART_SIZE), (8, False, 8), (8, True, 8), (8, False, 3)],
+)
 def test_cold_and_incremental_builds_make_the_same_bundles(
-    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int, large: bool
+    out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shard_size: int, large: bool, part_size: int
 ) -> None:
     """A site built step by step (posts added, edited, views changed, posts deleted; two processes)
     gets the same search bundles, byte for byte, as the same content built from nothing; also with
-    the archive in several bundles (8 posts each), padded again when another one changed; and as a
-    large site builds them: records made and bundles padded half here, half in a forked child."""
+    the archive in several bundles (8 posts each), padded again when another one changed; as a
+    large site builds them: records made and bundles padded half here, half in a forked child; and
+    with each bundle indexed in parts (two Pagefind runs at a time, or one after the other) and merged."""
     monkeypatch.setattr(search_index, "SHARD_SIZE", shard_size)
+    monkeypatch.setattr(search_index, "PART_SIZE", part_size)
     children = tmp_path / "children.txt"  # the processes that made records and padded bundles
     if large:
         monkeypatch.setattr(search_index, "PARALLEL_RECORDS", 0)
@@ -434,7 +439,8 @@ def _records(output: Path, root: Path, tiers: list[str]) -> Path:
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated Russian channel of 1,500 posts over six years, built twice: as sitegen lays out
     the bundles (the newest month, and the archive in one bundle), and with the archive split in
-    five bundles (as a site of over 80,000 posts is); and one single index of the same records."""
+    five bundles (as a site of over 80,000 posts is), each indexed in three parts and merged (as
+    every archive bundle of such a site is); and one single index of the same records."""
     sys.path.insert(0, str(BENCH))
     try:
         from generate import generate
@@ -443,12 +449,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("quality")
     generate(root / "content", 1500, "quality")
     build_site(Config(root=root, language="ru"))
-    saved = search_index.SHARD_SIZE
-    search_index.SHARD_SIZE = 300
+    saved = search_index.SHARD_SIZE, search_index.PART_SIZE
+    search_index.SHARD_SIZE, search_index.PART_SIZE = 300, 120
     try:
-        build_site(Config(root=root, language="ru", output="sharded"))
+        build_site(Config(root=root, language="ru", output="sharded"), jobs=2)
     finally:
-        search_index.SHARD_SIZE = saved
+        search_index.SHARD_SIZE, search_index.PART_SIZE = saved
     union = _records(root / "output", root, ["recent", "archive-1"])
     assert search_index.build_bundle(union, root / "single") == 1500
     return root
@@ -480,6 +486,107 @@ def test_an_archive_in_several_bundles_finds_what_one_index_finds_and_ranks_alik
         assert {r["url"] for r in merged[query]} == {r["url"] for r in single[query]}, query
         shares.append(_agreement(merged[query], single[query]))
     assert sum(shares) / len(shares) >= 0.98, dict(zip(QUALITY_QUERIES, shares, strict=True))
+
+
+def _bundle_contents(bundle: Path) -> dict[str, object]:
+    """What a bundle holds, whatever order Pagefind numbered its pages in: each language's pages
+    (fragment and word count), each word's pages (by fragment) with their word locations and its
+    variants', the filters' pages (by fragment), the meta fields, the fragment files, and its files
+    and folders (one meta a language)."""
+    raw = search_index.capture_raw(bundle)
+    held: dict[str, object] = {
+        "fragments": sorted(p.name for p in (bundle / "fragment").iterdir()),
+        "files": sorted("meta" if p.suffix == ".pf_meta" else p.name for p in bundle.iterdir()),
+    }
+    for language, own in raw.items():
+        names = [page[0] for page in own.meta[1]]
+
+        def located(pages: list, names: list = names) -> list:
+            found, number = [], 0
+            for item in pages:
+                number += item[0]
+                found.append((names[number], repr(item[1:])))
+            return sorted(found)
+
+        words = {}
+        for word, data in own.entries.items():
+            entry = search_index.cbor_decode(data)[0]
+            variants = sorted((name, located(pages)) for name, pages in (entry[2] if len(entry) > 2 else []))
+            words[word] = (located(entry[1]), variants)
+        filters = {
+            name: {value: sorted(names[page] for page in pages) for value, pages in values}
+            for name, values in search_index._read_filters(bundle, own.meta).items()
+        }
+        held[language] = (sorted(map(tuple, own.meta[1])), words, own.sizes, filters, own.meta[4:])
+    return held
+
+
+def test_a_tier_indexed_in_parts_is_the_bundle_one_run_makes(generated: Path, tmp_path: Path) -> None:
+    # a large tier is indexed in parts (two Pagefind runs at a time, each with half the memory)
+    # and the parts merged: the same pages, words, word locations, variants and filters as one
+    # run over the whole tier, and the same results
+    records = search_index.records_folder(generated / "output", generated / ".sitegen-cache")
+    tier = search_index.load_records(records, "archive-1")
+    paths = sorted(tier)
+    assert len(paths) > 1000
+    search_index.write_records(tier, tmp_path / "whole")
+    assert search_index.build_bundle(tmp_path / "whole", tmp_path / "single") == len(paths)
+    parts = [paths[: len(paths) // 3], paths[len(paths) // 3 : 600], paths[600:]]
+    runs = []
+    for number, part in enumerate(parts):
+        search_index.write_records({path: tier[path] for path in part}, tmp_path / f"part{number}")
+        runs.append(search_index.start_bundle(tmp_path / f"part{number}", tmp_path / "merged", number))
+    assert [search_index.finish_run(run) for run in runs] == [len(part) for part in parts]
+    merged = search_index.merge_bundles([run.fresh for run in runs])
+    search_index.swap_in(runs[0].fresh, tmp_path / "merged")
+    assert not [run.fresh for run in runs[1:] if any(run.fresh.rglob("*.pf_fragment"))]  # moved over
+    expected = _bundle_contents(tmp_path / "single")
+    assert "ru" in expected and len(expected["ru"][1]) > 500  # type: ignore[arg-type]
+    assert any(variants for _, variants in expected["ru"][1].values())  # type: ignore[union-attr]
+    assert _bundle_contents(tmp_path / "merged") == expected
+    # the merged index returned is the one written
+    written = search_index.capture_raw(tmp_path / "merged")["ru"]
+    assert (merged["ru"].meta, merged["ru"].entries, merged["ru"].words) == (
+        written.meta,
+        written.entries,
+        written.words,
+    )
+    entry = json.loads((tmp_path / "merged/pagefind-entry.json").read_text())
+    assert entry["languages"]["ru"]["page_count"] == len(paths)
+    queries = ["ракета", "поиск", '"open source"', "архив"]
+    found = search_many(tmp_path / "merged", queries)
+    one = search_many(tmp_path / "single", queries)
+    for query in queries:
+        assert found[query], query
+        assert {r["url"] for r in found[query]} == {r["url"] for r in one[query]}, query
+        assert sorted(r["score"] for r in found[query]) == sorted(r["score"] for r in one[query]), query
+
+
+def test_a_failed_part_leaves_the_last_bundle_whole(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a tier's first Pagefind run fails while the others still run: the build stops with one
+    # line, the others are stopped, the bundle the last build made stays as it was, and no part
+    # or staged records are left behind
+    shutil.copytree(generated / "content", tmp_path / "content")
+    monkeypatch.setattr(search_index, "PART_SIZE", 500)
+    cfg = Config(root=tmp_path, language="ru")
+    build_site(cfg, jobs=2)
+    before = bundle_files(tmp_path / "output")
+    real = search_index.pagefind_executable()
+    wrapper = tmp_path / "pagefind"
+    wrapper.write_text(
+        f'#!/bin/sh\ncase "$2" in *.0) echo "Error: out of memory" >&2; exit 3;; esac\nexec {real} "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(search_index, "pagefind_executable", lambda: str(wrapper))
+    oldest = tmp_path / "content/quality/posts/1.md"  # the archive's bundle is made again
+    oldest.write_text(oldest.read_text(encoding="utf-8") + "\nПлутоний.\n", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"^the search indexer \(Pagefind\) failed: Error: out of memory$"):
+        build_site(cfg, jobs=2)
+    assert bundle_files(tmp_path / "output") == before
+    assert not list(tmp_path.rglob(".sitegen-tmp-*"))
 
 
 def _chunk_ranges(bundle: Path) -> list[tuple[str, str]]:
@@ -551,6 +658,6 @@ def test_bundles_of_an_older_sitegen_are_padded_without_running_pagefind(
     ran.clear()
     _edit(tmp_path / "content/rich_demo/posts/3.md", "\n---\n", "\n---\nПлутоний.\n")
     build_site(Config(root=tmp_path, language="ru", output="steps"))
-    assert sorted(bundle.name for _, bundle in ran) == ["archive-1", "archive-2", "archive-3", "recent"]
+    assert sorted(args[1].name for args in ran) == ["archive-1", "archive-2", "archive-3", "recent"]
     build_site(Config(root=tmp_path, language="ru", output="cold2"))
     assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold2")

@@ -14,7 +14,9 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
   cold and an incremental build agree);
 - ``archive-1``, ``archive-2``...: every older post, oldest first (by date, then path),
   :data:`SHARD_SIZE` posts a bundle (the last one holds the rest). Pagefind holds its whole
-  index in memory (about 45 KB a post), so this bounds its peak. Each archive bundle is padded to
+  index in memory (about 45 KB a post), so this bounds its peak. A bundle of more than
+  :data:`PART_SIZE` posts is indexed in parts, two Pagefind runs at a time (the memory of one run
+  over the whole, two thirds of its time), merged into one bundle. Each archive bundle is padded to
   the whole archive's statistics, ``recent`` to the whole site's (for the words it holds), and
   every bundle is cut in index chunks where one index of the archive is, so the bundles find and
   rank what one single index does.
@@ -61,6 +63,7 @@ INDEX_DIR = "pagefind"
 RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
 ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, oldest first, SHARD_SIZE a bundle
 SHARD_SIZE = 20_000  # posts per archive bundle: Pagefind needs ~45 KB of memory a post
+PART_SIZE = 10_000  # records per Pagefind run: a larger tier is indexed in parts, then merged
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
@@ -549,7 +552,7 @@ def update_search_index(
             total += int(indexed)  # type: ignore[arg-type]
         else:
             todo.append(tier)
-    made = make_bundles(folder, index, todo, update, {*archive, RECENT} if archive else set())
+    made = make_bundles(folder, index, todo, update, {*archive, RECENT} if archive else set(), jobs)
     for tier, stamp in made.items():
         stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
@@ -557,7 +560,7 @@ def update_search_index(
     layout: dict[str, list[tuple[str, str]]] = {}  # of the archive: every bundle is cut as it is
     if repad:
         with _no_collection():
-            raws = _archive_raws(folder, index, archive, stamps, update)
+            raws = _archive_raws(folder, index, archive, stamps, update, jobs)
             layout = archive_layout(raws)
             todo = [tier for tier in archive if stamps[tier].get("padded") != padding]
             pad_bundles(index, todo, raws, layout, jobs)
@@ -570,9 +573,9 @@ def update_search_index(
         with _no_collection():
             own = load_raw(folder, RECENT)
             if own is None:  # its own index lost, or made by an older sitegen: made again
-                stamps[RECENT] = make_bundles(folder, index, [RECENT], update, {RECENT})[RECENT]
+                stamps[RECENT] = make_bundles(folder, index, [RECENT], update, {RECENT}, jobs)[RECENT]
                 own = load_raw(folder, RECENT) or capture_raw(index / RECENT)
-            raws = raws or _archive_raws(folder, index, archive, stamps, update)
+            raws = raws or _archive_raws(folder, index, archive, stamps, update, jobs)
             layout = layout or archive_layout(raws)
             pad_bundle(index / RECENT, RECENT, {**raws, RECENT: own}, layout, own_words=True)
             stamp = stamps[RECENT] = {**stamps[RECENT], "padded": recent_padding}
@@ -583,7 +586,12 @@ def update_search_index(
 
 
 def _archive_raws(
-    folder: Path, index: Path, archive: list[str], stamps: dict[str, dict[str, object]], update: RecordsUpdate
+    folder: Path,
+    index: Path,
+    archive: list[str],
+    stamps: dict[str, dict[str, object]],
+    update: RecordsUpdate,
+    jobs: int = 1,
 ) -> dict[str, dict[str, RawIndex]]:
     """Pagefind's own index of each archive bundle, from the records folder (read only now: not
     held while Pagefind runs); a padded bundle whose own index is lost is made again."""
@@ -591,7 +599,7 @@ def _archive_raws(
     for tier in archive:
         raw = load_raw(folder, tier)
         if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
-            stamps[tier] = make_bundles(folder, index, [tier], update, {tier})[tier]
+            stamps[tier] = make_bundles(folder, index, [tier], update, {tier}, jobs)[tier]
             raw = load_raw(folder, tier)
         if raw is None:  # not padded: Pagefind's own bundle (an older sitegen's, or the only one)
             raw = capture_raw(index / tier)
@@ -600,44 +608,86 @@ def _archive_raws(
     return raws
 
 
+def tier_parts(count: int) -> int:
+    """How many Pagefind runs index a tier of ``count`` records: parts of at most PART_SIZE."""
+    return max(1, -(-count // PART_SIZE))
+
+
 def make_bundles(
-    folder: Path, index: Path, todo: list[str], update: RecordsUpdate, keep: set[str]
+    folder: Path, index: Path, todo: list[str], update: RecordsUpdate, keep: set[str], jobs: int = 1
 ) -> dict[str, dict[str, object]]:
-    """Index each tier of ``todo`` into its bundle with Pagefind, one run at a time (its memory
+    """Index each tier of ``todo`` into its bundle with Pagefind, one tier at a time (its memory
     grows with the bundle); for a tier in ``keep``, keep Pagefind's own index in the records folder
     for padding. Return the bundles' stamps.
 
-    While Pagefind indexes one tier (on about one core and a half), this process keeps the last
-    tier's own index and writes out the next tier's records (tens of MB beside Pagefind's ~1 GB).
+    A tier of more than :data:`PART_SIZE` records is indexed in parts, two Pagefind runs at a time
+    with ``jobs`` > 1 (two runs of half a tier take the memory of one run of it, and the wall time
+    of two thirds), and the parts' bundles merged into one (see :func:`merge_bundles`). While
+    Pagefind indexes one tier, this process finishes the last tier (merges its parts, keeps its own
+    index) and writes out the next tier's records (tens of MB beside Pagefind's ~1 GB).
     """
     stamps: dict[str, dict[str, object]] = {}
-    staged = {tier: folder / f"{TEMP_PREFIX}{tier}" for tier in todo}
+    width = 2 if jobs > 1 else 1
+    parts = {tier: tier_parts(update.counts[tier]) for tier in todo}
+    staged = {tier: [folder / f"{TEMP_PREFIX}{tier}.{part}" for part in range(parts[tier])] for tier in todo}
+    started: list[PagefindRun] = []  # every run: on failure, each is stopped and its folder removed
+    last: tuple[str, list[PagefindRun]] | None = None  # the tier indexed before this one, to finish
+
+    def start(tier: str, part: int) -> PagefindRun:
+        started.append(start_bundle(staged[tier][part], index / tier, part))
+        return started[-1]
+
     try:
         if todo:
             _stage(folder, todo[0], staged[todo[0]])
-        last = None  # the tier made before this one: its own index is kept while this one runs
         for number, tier in enumerate(todo):
-            run = start_bundle(staged[tier], index / tier)
-            try:
-                if last is not None:
-                    _after_bundle(folder, index, last, staged[last], last in keep)
-                if number + 1 < len(todo):
-                    _stage(folder, todo[number + 1], staged[todo[number + 1]])
-            except BaseException:
+            runs = [start(tier, part) for part in range(min(width, parts[tier]))]
+            if last is not None:
+                stamps[last[0]] = _finish_tier(folder, index, last[0], last[1], update, last[0] in keep)
+                _unstage(staged[last[0]])
+            if number + 1 < len(todo):
+                _stage(folder, todo[number + 1], staged[todo[number + 1]])
+            _give_back_memory()  # before Pagefind's peak, late in its run
+            for done in range(parts[tier]):  # the next part starts as one ends
+                finish_run(runs[done])
+                if done + width < parts[tier]:
+                    runs.append(start(tier, done + width))
+            last = (tier, runs)
+        if last is not None:
+            stamps[last[0]] = _finish_tier(folder, index, last[0], last[1], update, last[0] in keep)
+    finally:
+        for run in started:
+            if run.process.poll() is None:
                 run.process.kill()
                 run.process.wait()
-                raise
-            _give_back_memory()  # before Pagefind's peak, late in its run
-            indexed = finish_bundle(run)
-            stamp: dict[str, object] = {"records": update.digests[tier], "indexed": indexed}
-            (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-            stamps[tier], last = stamp, tier
-        if last is not None:
-            _after_bundle(folder, index, last, staged[last], last in keep)
-    finally:
-        for path in staged.values():
-            shutil.rmtree(path, ignore_errors=True)
+            run.log.close()
+            shutil.rmtree(run.fresh, ignore_errors=True)  # (a bundle swapped in is no longer there)
+        for folders in staged.values():
+            _unstage(folders)
     return stamps
+
+
+def _finish_tier(
+    folder: Path, index: Path, tier: str, runs: list[PagefindRun], update: RecordsUpdate, keep: bool
+) -> dict[str, object]:
+    """Swap a tier's new bundle in (its parts merged into one) and stamp it; with ``keep``, keep
+    Pagefind's own index of it in the records folder. Return the stamp."""
+    try:
+        if len(runs) > 1:
+            raw = merge_bundles([run.fresh for run in runs])
+        else:
+            stable_filters(runs[0].fresh)
+            raw = None
+        swap_in(runs[0].fresh, index / tier)
+    finally:
+        for run in runs:
+            shutil.rmtree(run.fresh, ignore_errors=True)
+    stamp: dict[str, object] = {"records": update.digests[tier], "indexed": sum(run.indexed for run in runs)}
+    (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    if keep:
+        with _no_collection():
+            save_raw(folder, tier, raw if raw is not None else capture_raw(index / tier))
+    return stamp
 
 
 def _give_back_memory() -> None:
@@ -652,19 +702,21 @@ def _give_back_memory() -> None:
         pass
 
 
-def _stage(folder: Path, tier: str, staged: Path) -> None:
-    """Write ``tier``'s records out as files under ``staged``, for Pagefind to index."""
-    shutil.rmtree(staged, ignore_errors=True)
+def _stage(folder: Path, tier: str, staged: list[Path]) -> None:
+    """Write ``tier``'s records out as files for Pagefind: under ``staged``, one folder a part
+    (the records in sorted order, cut in parts of equal size)."""
     with _no_collection():
-        write_records(load_records(folder, tier), staged)
+        records = load_records(folder, tier)
+        paths = sorted(records)
+        size = -(-len(paths) // len(staged))
+        for number, site in enumerate(staged):
+            shutil.rmtree(site, ignore_errors=True)
+            write_records({path: records[path] for path in paths[number * size : (number + 1) * size]}, site)
 
 
-def _after_bundle(folder: Path, index: Path, tier: str, staged: Path, keep: bool) -> None:
-    """Remove a made bundle's staged records; with ``keep``, keep Pagefind's own index of it."""
-    shutil.rmtree(staged, ignore_errors=True)
-    if keep:
-        with _no_collection():
-            save_raw(folder, tier, capture_raw(index / tier))
+def _unstage(staged: list[Path]) -> None:
+    for site in staged:
+        shutil.rmtree(site, ignore_errors=True)
 
 
 @contextmanager
@@ -710,17 +762,19 @@ class PagefindRun:
     bundle: Path
     log: Any  # a temporary file with its output
     started: float
+    indexed: int = 0  # the pages it indexed, once finished
 
 
-def start_bundle(site: Path, bundle: Path) -> PagefindRun:
-    """Start indexing the records under ``site`` into the bundle folder ``bundle``."""
-    fresh = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}")
-    old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
-    for leftover in (fresh, old):
-        shutil.rmtree(leftover, ignore_errors=True)
+def start_bundle(site: Path, bundle: Path, part: int = 0) -> PagefindRun:
+    """Start indexing the records under ``site`` for the bundle folder ``bundle`` (part ``part``
+    of it), into a temporary folder beside it."""
+    fresh = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}" + (f".{part}" if part else ""))
+    shutil.rmtree(fresh, ignore_errors=True)
+    if not part:
+        shutil.rmtree(bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old"), ignore_errors=True)
     fresh.parent.mkdir(parents=True, exist_ok=True)
     command = [pagefind_executable(), "--site", str(site), "--output-path", str(fresh)]
-    # a file, not a pipe: none is read while Pagefind runs (finish_bundle closes it)
+    # a file, not a pipe: none is read while Pagefind runs (finish_run closes it)
     log = tempfile.TemporaryFile()  # noqa: SIM115
     try:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -730,37 +784,45 @@ def start_bundle(site: Path, bundle: Path) -> PagefindRun:
     return PagefindRun(process, fresh, bundle, log, time.monotonic())
 
 
-def finish_bundle(run: PagefindRun) -> int:
-    """Wait for a Pagefind run, then swap its bundle in; return the indexed count."""
-    fresh, bundle = run.fresh, run.bundle
+def finish_run(run: PagefindRun) -> int:
+    """Wait for a Pagefind run to end; return (and keep in ``run``) the indexed count."""
     try:
         try:
             code = run.process.wait(timeout=max(1.0, TIMEOUT - (time.monotonic() - run.started)))
         except subprocess.TimeoutExpired as exc:
             run.process.kill()
             run.process.wait()
-            shutil.rmtree(fresh, ignore_errors=True)
             raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
         run.log.seek(0)
         output = run.log.read().decode("utf-8", "replace")
     finally:
         run.log.close()
-    if code != 0 or not (fresh / "pagefind.js").is_file():
-        shutil.rmtree(fresh, ignore_errors=True)
+    if code != 0 or not (run.fresh / "pagefind.js").is_file():
         detail = output.strip().splitlines()
         raise BuildError(f"the search indexer (Pagefind) failed: {detail[-1] if detail else code}")
-    stable_filters(fresh)
+    run.indexed = indexed_pages(output)
+    return run.indexed
+
+
+def swap_in(fresh: Path, bundle: Path) -> None:
+    """Put the bundle made in ``fresh`` in place of ``bundle`` (the old one removed after)."""
     old = bundle.with_name(f"{TEMP_PREFIX}{bundle.name}-old")
     if bundle.exists():
         bundle.rename(old)
     fresh.rename(bundle)
     shutil.rmtree(old, ignore_errors=True)
-    return indexed_pages(output)
 
 
 def build_bundle(site: Path, bundle: Path) -> int:
     """Index the records under ``site`` into the bundle folder ``bundle``; return the indexed count."""
-    return finish_bundle(start_bundle(site, bundle))
+    run = start_bundle(site, bundle)
+    try:
+        indexed = finish_run(run)
+        stable_filters(run.fresh)
+        swap_in(run.fresh, bundle)
+    finally:
+        shutil.rmtree(run.fresh, ignore_errors=True)
+    return indexed
 
 
 # --- Pagefind's filter files, made stable ------------------------------------------------------
@@ -952,6 +1014,7 @@ class Entry(NamedTuple):
     data: bytes  # ``[word, pages, [[variant, pages]...]]``, as in the chunk
     pages: list[int]  # rising page numbers, its variants' included
     size: int  # as Pagefind counts it when cutting chunks (its variants' pages not included)
+    variants: int = 0  # how many
 
 
 def chunk_entries(data: bytes) -> list[Entry]:
@@ -970,13 +1033,15 @@ def chunk_entries(data: bytes) -> list[Entry]:
         word = data[pos : pos + length].decode("utf-8")
         pages: list[int] = []
         pos, size = _page_numbers(data, pos + length, pages)
+        variants = 0
         if fields >= 3:
             variants, pos = _uint(data, pos)
             for _ in range(variants):
                 length, pos = _uint(data, pos + 1)
                 pos, _ = _page_numbers(data, pos + length, pages)
-            pages = sorted(set(pages))
-        entries.append(Entry(word, data[begin:pos], pages, size))
+            if variants:
+                pages = sorted(set(pages))
+        entries.append(Entry(word, data[begin:pos], pages, size, variants))
     return entries
 
 
@@ -1110,6 +1175,7 @@ class RawIndex:
     words: dict[str, Postings]
     sizes: dict[str, int]  # word -> its size, as Pagefind counts it when cutting chunks
     pages_cbor: bytes = b""  # the pages of the meta, each encoded, without the list's head
+    varied: frozenset[str] = frozenset()  # the words with variants
 
     @property
     def pages(self) -> int:
@@ -1130,6 +1196,7 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
         entries: dict[str, bytes] = {}
         words: dict[str, Postings] = {}
         sizes: dict[str, int] = {}
+        varied: set[str] = set()
         for _, _, name in meta[2]:
             data = gzip.decompress((bundle / "index" / f"{name}.pf_index").read_bytes())
             if not data.startswith(SIGNATURE):
@@ -1139,9 +1206,209 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
                 sizes[found.word] = found.size
                 if found.pages:
                     words[found.word] = postings(found.pages)
+                if found.variants:
+                    varied.add(found.word)
         pages_cbor = b"".join(map(cbor_encode, meta[1]))
-        raw[language] = RawIndex(meta, entries, words, sizes, pages_cbor)
+        raw[language] = RawIndex(meta, entries, words, sizes, pages_cbor, frozenset(varied))
     return raw
+
+
+# --- one bundle from Pagefind's runs over parts of a tier -----------------------------------------
+# Two Pagefind runs over the two halves of a tier take the memory of one run over the whole (its
+# index grows with the pages) and, side by side, two thirds of its wall time (one run keeps about
+# one core and a third busy). Their bundles are merged into the one a single run makes: the
+# second part's pages numbered after the first's (a word's pages are delta-encoded, so only its
+# first page's number changes), each word's pages and the filters' pages joined, the index cut in
+# chunks where Pagefind cuts one index of all the words, and the fragments (one file a page, named
+# by its content) moved over.
+
+
+class PageList(NamedTuple):
+    """A list of pages ``[[delta, [locations], [meta locations]]...]`` in a word's CBOR, in parts."""
+
+    count: int
+    first: int  # the first page's number (its delta from 0)
+    last: int
+    head: bytes  # the first page's array head, before its delta
+    tail: bytes  # the rest of the list after the first page's delta
+
+
+def _page_list(data: bytes, pos: int) -> tuple[PageList, int]:
+    """The page list whose CBOR head is at ``pos``, and the position after it."""
+    pages: list[int] = []
+    end, _ = _page_numbers(data, pos, pages)
+    if not pages:
+        return PageList(0, 0, 0, b"", b""), end
+    _, start = _uint(data, pos)
+    _, after = _uint(data, start + 1)
+    return PageList(len(pages), pages[0], pages[-1], data[start : start + 1], data[after:end]), end
+
+
+def _join_pages(lists: list[tuple[int, PageList]]) -> bytes:
+    """The CBOR of one page list from ``(offset, list)`` pairs: each list's pages numbered past ``offset``."""
+    parts = [_cbor_argument(4, sum(pages.count for _, pages in lists))]
+    last = 0
+    for offset, pages in lists:
+        if pages.count:
+            parts += [pages.head, _cbor_argument(0, offset + pages.first - last), pages.tail]
+            last = offset + pages.last
+    return b"".join(parts)
+
+
+def _word_parts(data: bytes, pages: Postings | None = None) -> tuple[int, PageList, dict[str, PageList]]:
+    """A word's CBOR ``[word, pages, [[variant, pages]...]]`` in parts: its field count, its pages,
+    its variants' pages. Given ``pages``, the word has no variants, and its pages are not read."""
+    fields = data[0] & 31
+    length, pos = _uint(data, 1)
+    pos += length
+    if pages is not None:  # [word, pages] or [word, pages, []]: the pages end the CBOR, or its last byte
+        count, start = _uint(data, pos)
+        if not count:
+            return fields, PageList(0, 0, 0, b"", b""), {}
+        _, after = _uint(data, start + 1)
+        tail = data[after:-1] if fields >= 3 else data[after:]
+        return fields, PageList(count, pages.first, pages.last, data[start : start + 1], tail), {}
+    main, pos = _page_list(data, pos)
+    variants: dict[str, PageList] = {}
+    if fields >= 3:
+        count, pos = _uint(data, pos)
+        for _ in range(count):
+            length, pos = _uint(data, pos + 1)
+            name = data[pos : pos + length].decode("utf-8")
+            variants[name], pos = _page_list(data, pos + length)
+    return fields, main, variants
+
+
+def _merge_word(word: str, found: list[tuple[int, bytes, Postings | None]]) -> bytes:
+    """One word's CBOR from its CBOR (and pages) in several parts, ``(offset, CBOR, pages)``: pages
+    numbered past each offset."""
+    if len(found) == 1 and found[0][0] == 0:
+        return found[0][1]
+    split = [(offset, _word_parts(data, pages)) for offset, data, pages in found]
+    fields = max(parts[0] for _, parts in split)
+    pages = _join_pages([(offset, parts[1]) for offset, parts in split])
+    body = [bytes([0x80 | fields]), cbor_encode(word), pages]
+    if fields >= 3:
+        names = list(dict.fromkeys(name for _, parts in split for name in parts[2]))
+        body.append(_cbor_argument(4, len(names)))
+        for name in names:
+            lists = [(offset, parts[2][name]) for offset, parts in split if name in parts[2]]
+            body += [b"\x82", cbor_encode(name), _join_pages(lists)]
+    return b"".join(body)
+
+
+def _merge_postings(found: list[tuple[int, Postings]]) -> Postings:
+    """A word's :class:`Postings` from its postings in several parts, ``(offset, postings)``."""
+    offset, first = found[0]
+    rest, last, count = [first.rest], offset + first.last, first.count
+    for offset, more in found[1:]:
+        rest += [_placeholder(offset + more.first - last), more.rest]
+        last, count = offset + more.last, count + more.count
+    return Postings(found[0][0] + first.first, last, count, b"".join(rest))
+
+
+def _read_filters(bundle: Path, meta: list[Any]) -> dict[str, list[Any]]:
+    """A bundle's filters (of one language, as its ``meta`` lists them): ``{name: [[value, pages]...]}``."""
+    return {name: _read_pf(bundle / "filter" / f"{digest}.pf_filter")[1] for name, digest in meta[3]}
+
+
+def _merge_filters(parts: list[tuple[int, dict[str, list[Any]]]]) -> dict[str, list[Any]]:
+    """Each filter's values, ``{name: [[value, pages]...]}`` (sorted), from several parts'
+    filters, ``(offset, filters)``: pages numbered past each offset."""
+    merged: dict[str, dict[str, list[int]]] = {}
+    for offset, filters in parts:
+        for name, values in filters.items():
+            into = merged.setdefault(name, {})
+            for value, pages in values:
+                into.setdefault(value, []).extend(offset + page for page in pages)
+    return {name: sorted([value, pages] for value, pages in found.items()) for name, found in merged.items()}
+
+
+def _move_files(part: Path, target: Path) -> None:
+    """Move a part's fragments (named by their content: one already there is the same file), and
+    the wasm of a language the first part lacks, into ``target``."""
+    for item in os.scandir(part):
+        if item.name.startswith("wasm.") and not os.path.exists(os.path.join(target, item.name)):
+            os.rename(item.path, os.path.join(target, item.name))
+    fragments = target / "fragment"
+    fragments.mkdir(exist_ok=True)
+    with os.scandir(part / "fragment") as items:
+        for item in items:
+            os.replace(item.path, os.path.join(fragments, item.name))
+
+
+def _merge_language(
+    target: Path, language: str, held: list[tuple[RawIndex, dict[str, list[Any]]]]
+) -> RawIndex:
+    """Write one language's index chunks, filters and meta into ``target`` from several parts'
+    (their index and filters, in order); return the merged index."""
+    offsets, total = [], 0
+    for own, _ in held:
+        offsets.append(total)
+        total += own.pages
+    found: dict[str, list[tuple[int, bytes, Postings | None]]] = {}
+    found_pages: dict[str, list[tuple[int, Postings]]] = {}
+    sizes: dict[str, int] = {}
+    for offset, (own, _) in zip(offsets, held, strict=True):
+        postings_of, varied = own.words.get, own.varied
+        for word, data in own.entries.items():
+            pages = postings_of(word)
+            found.setdefault(word, []).append((offset, data, None if word in varied else pages))
+            sizes[word] = sizes.get(word, 0) + own.sizes[word]
+            if pages is not None:
+                found_pages.setdefault(word, []).append((offset, pages))
+    entries = {word: _merge_word(word, found[word]) for word in sorted(found)}
+    words = {word: _merge_postings(pages) for word, pages in found_pages.items()}
+    chunks = write_chunks(target, language, chunk_layout(sizes), list(entries.items()))
+    filters = _merge_filters([(offset, filters) for offset, (_, filters) in zip(offsets, held, strict=True)])
+    filter_files = [
+        [name, _write_pf("filter/{}.pf_filter", language, [name, values], 7, target)]
+        for name, values in sorted(filters.items())
+    ]
+    first = held[0][0].meta
+    if any(own.meta[4] for own, _ in held):
+        raise ValueError(f"{target}: cannot merge bundles with sort orders")
+    fields = list(dict.fromkeys(name for own, _ in held for name in own.meta[5]))
+    pages = [page for own, _ in held for page in own.meta[1]]
+    meta = [first[0], pages, chunks, filter_files, [], fields, *first[6:]]
+    pages_cbor = b"".join(own.pages_cbor for own, _ in held)
+    return RawIndex(meta, entries, words, sizes, pages_cbor)
+
+
+def merge_bundles(parts: list[Path]) -> dict[str, RawIndex]:
+    """Merge the bundles Pagefind made of consecutive parts of one tier into the first (``parts[0]``),
+    the bundle one run over the whole tier makes; return its index (see :func:`capture_raw`)."""
+    target = parts[0]
+    entry_file = target / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    raws = [capture_raw(part) for part in parts]
+    filters = [
+        {language: _read_filters(part, own.meta) for language, own in raw.items()}
+        for raw, part in zip(raws, parts, strict=True)
+    ]
+    for part in parts[1:]:
+        _move_files(part, target)
+    for path in [*(target / "index").iterdir(), *(target / "filter").iterdir()]:
+        path.unlink()
+    for info in entry["languages"].values():
+        (target / f"pagefind.{info['hash']}.pf_meta").unlink()
+    merged: dict[str, RawIndex] = {}
+    for language in sorted({language for raw in raws for language in raw}):
+        held = [
+            (raw[language], found[language])
+            for raw, found in zip(raws, filters, strict=True)
+            if language in raw
+        ]
+        merged[language] = own = _merge_language(target, language, held)
+        info = entry["languages"].setdefault(language, {"wasm": language})
+        info["hash"] = _write_raw_pf(
+            "pagefind.{}.pf_meta", language, cbor_encode(own.meta), 10, target, PAD_LEVEL
+        )
+        info["page_count"] = own.pages
+    atomic_write_bytes(
+        entry_file, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), durable=False
+    )
+    return merged
 
 
 def _raw_path(folder: Path, tier: str) -> Path:
