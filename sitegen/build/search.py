@@ -552,7 +552,8 @@ def update_search_index(
             total += int(indexed)  # type: ignore[arg-type]
         else:
             todo.append(tier)
-    made = make_bundles(folder, index, todo, update, {*archive, RECENT} if archive else set(), jobs)
+    padded = {*(archive if padding != NO_PAD else ()), *([RECENT] if recent_padding != NO_PAD else ())}
+    made = make_bundles(folder, index, todo, update, {*archive, RECENT} if archive else set(), jobs, padded)
     for tier, stamp in made.items():
         stamps[tier] = stamp
         total += int(stamp["indexed"])  # type: ignore[call-overload]
@@ -573,7 +574,9 @@ def update_search_index(
         with _no_collection():
             own = load_raw(folder, RECENT)
             if own is None:  # its own index lost, or made by an older sitegen: made again
-                stamps[RECENT] = make_bundles(folder, index, [RECENT], update, {RECENT}, jobs)[RECENT]
+                stamps[RECENT] = make_bundles(folder, index, [RECENT], update, {RECENT}, jobs, {RECENT})[
+                    RECENT
+                ]
                 own = load_raw(folder, RECENT) or capture_raw(index / RECENT)
             raws = raws or _archive_raws(folder, index, archive, stamps, update, jobs)
             layout = layout or archive_layout(raws)
@@ -599,7 +602,7 @@ def _archive_raws(
     for tier in archive:
         raw = load_raw(folder, tier)
         if raw is None and "padded" in stamps[tier]:  # unreadable: the bundle is made again
-            stamps[tier] = make_bundles(folder, index, [tier], update, {tier}, jobs)[tier]
+            stamps[tier] = make_bundles(folder, index, [tier], update, {tier}, jobs, {tier})[tier]
             raw = load_raw(folder, tier)
         if raw is None:  # not padded: Pagefind's own bundle (an older sitegen's, or the only one)
             raw = capture_raw(index / tier)
@@ -614,7 +617,13 @@ def tier_parts(count: int) -> int:
 
 
 def make_bundles(
-    folder: Path, index: Path, todo: list[str], update: RecordsUpdate, keep: set[str], jobs: int = 1
+    folder: Path,
+    index: Path,
+    todo: list[str],
+    update: RecordsUpdate,
+    keep: set[str],
+    jobs: int = 1,
+    padded: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, object]]:
     """Index each tier of ``todo`` into its bundle with Pagefind, one tier at a time (its memory
     grows with the bundle); for a tier in ``keep``, keep Pagefind's own index in the records folder
@@ -622,7 +631,8 @@ def make_bundles(
 
     A tier of more than :data:`PART_SIZE` records is indexed in parts, two Pagefind runs at a time
     with ``jobs`` > 1 (two runs of half a tier take the memory of one run of it, and the wall time
-    of two thirds), and the parts' bundles merged into one (see :func:`merge_bundles`). While
+    of two thirds), and the parts' bundles merged into one (see :func:`merge_bundles`; for a tier
+    in ``padded``, whose index chunks the padding writes again, with the fastest compression). While
     Pagefind indexes one tier, this process finishes the last tier (merges its parts, keeps its own
     index) and writes out the next tier's records (tens of MB beside Pagefind's ~1 GB).
     """
@@ -643,7 +653,7 @@ def make_bundles(
         for number, tier in enumerate(todo):
             runs = [start(tier, part) for part in range(min(width, parts[tier]))]
             if last is not None:
-                stamps[last[0]] = _finish_tier(folder, index, last[0], last[1], update, last[0] in keep)
+                stamps[last[0]] = _finish_tier(folder, index, *last, update, keep, padded)
                 _unstage(staged[last[0]])
             if number + 1 < len(todo):
                 _stage(folder, todo[number + 1], staged[todo[number + 1]])
@@ -654,7 +664,7 @@ def make_bundles(
                     runs.append(start(tier, done + width))
             last = (tier, runs)
         if last is not None:
-            stamps[last[0]] = _finish_tier(folder, index, last[0], last[1], update, last[0] in keep)
+            stamps[last[0]] = _finish_tier(folder, index, *last, update, keep, padded)
     finally:
         for run in started:
             if run.process.poll() is None:
@@ -668,13 +678,19 @@ def make_bundles(
 
 
 def _finish_tier(
-    folder: Path, index: Path, tier: str, runs: list[PagefindRun], update: RecordsUpdate, keep: bool
+    folder: Path,
+    index: Path,
+    tier: str,
+    runs: list[PagefindRun],
+    update: RecordsUpdate,
+    keep: set[str],
+    padded: set[str] | frozenset[str],
 ) -> dict[str, object]:
-    """Swap a tier's new bundle in (its parts merged into one) and stamp it; with ``keep``, keep
-    Pagefind's own index of it in the records folder. Return the stamp."""
+    """Swap a tier's new bundle in (its parts merged into one) and stamp it; for a tier in
+    ``keep``, keep Pagefind's own index of it in the records folder. Return the stamp."""
     try:
         if len(runs) > 1:
-            raw = merge_bundles([run.fresh for run in runs])
+            raw = merge_bundles([run.fresh for run in runs], RECENT_LEVEL if tier in padded else PAD_LEVEL)
         else:
             stable_filters(runs[0].fresh)
             raw = None
@@ -684,7 +700,7 @@ def _finish_tier(
             shutil.rmtree(run.fresh, ignore_errors=True)
     stamp: dict[str, object] = {"records": update.digests[tier], "indexed": sum(run.indexed for run in runs)}
     (index / tier / STAMP).write_text(json.dumps(stamp), encoding="utf-8")
-    if keep:
+    if tier in keep:
         with _no_collection():
             save_raw(folder, tier, raw if raw is not None else capture_raw(index / tier))
     return stamp
@@ -1338,7 +1354,7 @@ def _move_files(part: Path, target: Path) -> None:
 
 
 def _merge_language(
-    target: Path, language: str, held: list[tuple[RawIndex, dict[str, list[Any]]]]
+    target: Path, language: str, held: list[tuple[RawIndex, dict[str, list[Any]]]], level: int
 ) -> RawIndex:
     """Write one language's index chunks, filters and meta into ``target`` from several parts'
     (their index and filters, in order); return the merged index."""
@@ -1359,7 +1375,7 @@ def _merge_language(
                 found_pages.setdefault(word, []).append((offset, pages))
     entries = {word: _merge_word(word, found[word]) for word in sorted(found)}
     words = {word: _merge_postings(pages) for word, pages in found_pages.items()}
-    chunks = write_chunks(target, language, chunk_layout(sizes), list(entries.items()))
+    chunks = write_chunks(target, language, chunk_layout(sizes), list(entries.items()), level)
     filters = _merge_filters([(offset, filters) for offset, (_, filters) in zip(offsets, held, strict=True)])
     filter_files = [
         [name, _write_pf("filter/{}.pf_filter", language, [name, values], 7, target)]
@@ -1375,9 +1391,10 @@ def _merge_language(
     return RawIndex(meta, entries, words, sizes, pages_cbor)
 
 
-def merge_bundles(parts: list[Path]) -> dict[str, RawIndex]:
+def merge_bundles(parts: list[Path], level: int = PAD_LEVEL) -> dict[str, RawIndex]:
     """Merge the bundles Pagefind made of consecutive parts of one tier into the first (``parts[0]``),
-    the bundle one run over the whole tier makes; return its index (see :func:`capture_raw`)."""
+    the bundle one run over the whole tier makes (its index chunks gzipped at ``level``); return
+    its index (see :func:`capture_raw`)."""
     target = parts[0]
     entry_file = target / "pagefind-entry.json"
     entry = json.loads(entry_file.read_text(encoding="utf-8"))
@@ -1399,7 +1416,7 @@ def merge_bundles(parts: list[Path]) -> dict[str, RawIndex]:
             for raw, found in zip(raws, filters, strict=True)
             if language in raw
         ]
-        merged[language] = own = _merge_language(target, language, held)
+        merged[language] = own = _merge_language(target, language, held, level)
         info = entry["languages"].setdefault(language, {"wasm": language})
         info["hash"] = _write_raw_pf(
             "pagefind.{}.pf_meta", language, cbor_encode(own.meta), 10, target, PAD_LEVEL
