@@ -190,7 +190,9 @@ def test_only_a_bundle_whose_text_changed_is_made_again(
     ran: list[str] = []  # the bundles Pagefind made (the others may be padded again, in Python)
     real_start = search_index.start_bundle
     monkeypatch.setattr(
-        search_index, "start_bundle", lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part)
+        search_index,
+        "start_bundle",
+        lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part),
     )
     shutil.copytree(out.parent / "content", tmp_path / "content")
     cfg = Config(root=tmp_path, language="ru")
@@ -274,7 +276,9 @@ def test_a_new_month_indexes_only_the_end_of_the_archive_again(
     ran: list[str] = []
     real_start = search_index.start_bundle
     monkeypatch.setattr(
-        search_index, "start_bundle", lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part)
+        search_index,
+        "start_bundle",
+        lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part),
     )
     (content / "rich_demo/posts/28.md").write_text(  # a new month: April's posts move to the archive
         "---\nid: 28\nchannel: rich_demo\ndate: 2024-05-02T12:00:00+03:00\n---\nМайские новости.\n",

@@ -13,13 +13,14 @@ merges in the browser (Pagefind's ``mergeIndex``, listed in ``output/pagefind/bu
 - ``recent``: the posts of the newest post's month (taken from the content, never the clock, so a
   cold and an incremental build agree);
 - ``archive-1``, ``archive-2``...: every older post, oldest first (by date, then path),
-  :data:`SHARD_SIZE` posts a bundle (the last one holds the rest). Pagefind holds its whole
-  index in memory (about 45 KB a post), so this bounds its peak. A bundle of more than
-  :data:`PART_SIZE` posts is indexed in parts, two Pagefind runs at a time (the memory of one run
-  over the whole, two thirds of its time), merged into one bundle. Each archive bundle is padded to
-  the whole archive's statistics, ``recent`` to the whole site's (for the words it holds), and
+  :data:`SHARD_SIZE` posts a bundle (the last one holds the rest). Each archive bundle is padded
+  to the whole archive's statistics, ``recent`` to the whole site's (for the words it holds), and
   every bundle is cut in index chunks where one index of the archive is, so the bundles find and
   rank what one single index does.
+
+Pagefind holds its whole index in memory (about 45 KB a post), so a bundle of more than
+:data:`PART_SIZE` posts is indexed in parts, two Pagefind runs at a time, and the parts merged into
+the bundle one run makes: at 100,000 posts the whole build's memory peaks at about 1.1 GB.
 
 A build rewrites only the records of added, changed and deleted posts, and runs Pagefind only on
 a tier whose records changed: a new post re-indexes its month, not the archive. The first post of
@@ -45,6 +46,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,8 +64,8 @@ from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
 INDEX_DIR = "pagefind"
 RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
 ARCHIVE = "archive-"  # archive-1, archive-2...: older posts, oldest first, SHARD_SIZE a bundle
-SHARD_SIZE = 20_000  # posts per archive bundle: Pagefind needs ~45 KB of memory a post
-PART_SIZE = 10_000  # records per Pagefind run: a larger tier is indexed in parts, then merged
+SHARD_SIZE = 20_000  # posts per archive bundle (a new month indexes the last one again)
+PART_SIZE = 5_000  # records per Pagefind run (~45 KB of memory a record): a tier in parts, merged
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
@@ -625,46 +627,55 @@ def make_bundles(
     jobs: int = 1,
     padded: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, object]]:
-    """Index each tier of ``todo`` into its bundle with Pagefind, one tier at a time (its memory
-    grows with the bundle); for a tier in ``keep``, keep Pagefind's own index in the records folder
-    for padding. Return the bundles' stamps.
+    """Index each tier of ``todo`` into its bundle with Pagefind; for a tier in ``keep``, keep
+    Pagefind's own index in the records folder for padding. Return the bundles' stamps.
 
-    A tier of more than :data:`PART_SIZE` records is indexed in parts, two Pagefind runs at a time
-    with ``jobs`` > 1 (two runs of half a tier take the memory of one run of it, and the wall time
-    of two thirds), and the parts' bundles merged into one (see :func:`merge_bundles`; for a tier
-    in ``padded``, whose index chunks the padding writes again, with the fastest compression). While
-    Pagefind indexes one tier, this process finishes the last tier (merges its parts, keeps its own
-    index) and writes out the next tier's records (tens of MB beside Pagefind's ~1 GB).
+    Pagefind holds its whole index in memory, so each run indexes at most :data:`PART_SIZE`
+    records: a larger tier is indexed in parts, whose bundles are merged into one (see
+    :func:`merge_bundles`; for a tier in ``padded``, whose index chunks the padding writes again,
+    with the fastest compression). With ``jobs`` > 1, two runs go at a time (one keeps about a
+    core and a third busy), the next starting as one ends. Meanwhile this process finishes each
+    tier whose runs all ended (merges its parts, keeps its own index) and writes out the records
+    of the next tier to index.
     """
     stamps: dict[str, dict[str, object]] = {}
     width = 2 if jobs > 1 else 1
     parts = {tier: tier_parts(update.counts[tier]) for tier in todo}
     staged = {tier: [folder / f"{TEMP_PREFIX}{tier}.{part}" for part in range(parts[tier])] for tier in todo}
+    queue = [(tier, part) for tier in todo for part in range(parts[tier])]
+    runs: dict[str, list[PagefindRun]] = {tier: [] for tier in todo}
     started: list[PagefindRun] = []  # every run: on failure, each is stopped and its folder removed
-    last: tuple[str, list[PagefindRun]] | None = None  # the tier indexed before this one, to finish
+    running: deque[PagefindRun] = deque()
+    written: set[str] = set()  # the tiers whose records are staged
 
-    def start(tier: str, part: int) -> PagefindRun:
-        started.append(start_bundle(staged[tier][part], index / tier, part))
-        return started[-1]
+    def stage(tier: str) -> None:
+        if tier not in written:
+            _stage(folder, tier, staged[tier])
+            written.add(tier)
+
+    def finish_tiers() -> None:
+        for tier in todo:
+            if tier not in stamps and len(runs[tier]) == parts[tier] and all(run.done for run in runs[tier]):
+                stamps[tier] = _finish_tier(folder, index, tier, runs[tier], update, keep, padded)
+                _unstage(staged[tier])
 
     try:
-        if todo:
-            _stage(folder, todo[0], staged[todo[0]])
-        for number, tier in enumerate(todo):
-            runs = [start(tier, part) for part in range(min(width, parts[tier]))]
-            if last is not None:
-                stamps[last[0]] = _finish_tier(folder, index, *last, update, keep, padded)
-                _unstage(staged[last[0]])
-            if number + 1 < len(todo):
-                _stage(folder, todo[number + 1], staged[todo[number + 1]])
+        next_run = 0
+        while next_run < len(queue) or running:
+            while len(running) < width and next_run < len(queue):
+                tier, part = queue[next_run]
+                next_run += 1
+                stage(tier)
+                run = start_bundle(staged[tier][part], index / tier, part)
+                started.append(run)
+                running.append(run)
+                runs[tier].append(run)
+            finish_tiers()  # while Pagefind runs
+            if next_run < len(queue):
+                stage(queue[next_run][0])
             _give_back_memory()  # before Pagefind's peak, late in its run
-            for done in range(parts[tier]):  # the next part starts as one ends
-                finish_run(runs[done])
-                if done + width < parts[tier]:
-                    runs.append(start(tier, done + width))
-            last = (tier, runs)
-        if last is not None:
-            stamps[last[0]] = _finish_tier(folder, index, *last, update, keep, padded)
+            finish_run(running.popleft())
+        finish_tiers()
     finally:
         for run in started:
             if run.process.poll() is None:
@@ -779,6 +790,7 @@ class PagefindRun:
     log: Any  # a temporary file with its output
     started: float
     indexed: int = 0  # the pages it indexed, once finished
+    done: bool = False  # finished, and its bundle whole
 
 
 def start_bundle(site: Path, bundle: Path, part: int = 0) -> PagefindRun:
@@ -816,7 +828,7 @@ def finish_run(run: PagefindRun) -> int:
     if code != 0 or not (run.fresh / "pagefind.js").is_file():
         detail = output.strip().splitlines()
         raise BuildError(f"the search indexer (Pagefind) failed: {detail[-1] if detail else code}")
-    run.indexed = indexed_pages(output)
+    run.indexed, run.done = indexed_pages(output), True
     return run.indexed
 
 
@@ -1230,13 +1242,14 @@ def capture_raw(bundle: Path) -> dict[str, RawIndex]:
 
 
 # --- one bundle from Pagefind's runs over parts of a tier -----------------------------------------
-# Two Pagefind runs over the two halves of a tier take the memory of one run over the whole (its
-# index grows with the pages) and, side by side, two thirds of its wall time (one run keeps about
-# one core and a third busy). Their bundles are merged into the one a single run makes: the
-# second part's pages numbered after the first's (a word's pages are delta-encoded, so only its
-# first page's number changes), each word's pages and the filters' pages joined, the index cut in
-# chunks where Pagefind cuts one index of all the words, and the fragments (one file a page, named
-# by its content) moved over.
+# Pagefind's memory grows with the pages it indexes (about 45 KB a page), and one run keeps about a
+# core and a third busy: two runs over halves of 10,000 pages, side by side, took two thirds of the
+# wall time of one run over all 20,000, with the same memory. So a tier is indexed in parts of at
+# most PART_SIZE pages, and their bundles merged into the one a single run makes: each part's pages
+# numbered after the parts before it (a word's pages are delta-encoded, so only its first page's
+# number changes), each word's pages and the filters' pages joined, the index cut in chunks where
+# Pagefind cuts one index of all the words, and the fragments (one file a page, named by its
+# content) moved over. Only the order of the pages differs from one run's.
 
 
 class PageList(NamedTuple):
