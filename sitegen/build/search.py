@@ -1396,12 +1396,16 @@ def _merge_language(
     ]
     first = held[0][0].meta
     if any(own.meta[4] for own, _ in held):
-        raise ValueError(f"{target}: cannot merge bundles with sort orders")
+        raise BuildError(
+            f"the search indexer (Pagefind) made sort orders in '{target}', which sitegen cannot merge"
+        )
     fields = list(dict.fromkeys(name for own, _ in held for name in own.meta[5]))
     pages = [page for own, _ in held for page in own.meta[1]]
     meta = [first[0], pages, chunks, filter_files, [], fields, *first[6:]]
     pages_cbor = b"".join(own.pages_cbor for own, _ in held)
-    return RawIndex(meta, entries, words, sizes, pages_cbor)
+    return RawIndex(
+        meta, entries, words, sizes, pages_cbor, frozenset().union(*(own.varied for own, _ in held))
+    )
 
 
 def merge_bundles(parts: list[Path], level: int = PAD_LEVEL) -> dict[str, RawIndex]:
