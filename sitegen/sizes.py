@@ -37,19 +37,30 @@ Tally = tuple[int, int]  # (bytes, files)
 
 
 def folder_tally(folder: Path, known: dict[str, object] | None = None) -> Tally:
-    """:func:`folder_size` of a folder whose subfolders are replaced whole, never edited (the
-    search index's bundles): remembered in ``known`` by the subfolders' inodes and times."""
+    """:func:`folder_size` of a folder whose subfolders are replaced whole or have files added and
+    removed, never edited in place (the search index's bundles): each subfolder's tally is
+    remembered in ``known`` by its inode and time, so only the ones that changed are walked."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        stamp = repr([(e.name, e.inode(), e.stat(follow_symlinks=False).st_mtime_ns) for e in entries])
+        stamps = [(e, e.is_dir(follow_symlinks=False), e.stat(follow_symlinks=False)) for e in entries]
     except OSError:
         return 0, 0
-    if known is not None and known.get("stamp") == stamp:
-        return known["tally"]  # type: ignore[return-value]
-    tally = folder_size(folder)
+    old = known.get("parts") if known is not None else None
+    old = old if isinstance(old, dict) else {}
+    parts: dict[str, tuple[int, int, int, int]] = {}
+    for entry, is_dir, stat in stamps:
+        if not is_dir:
+            parts[entry.name] = (stat.st_ino, stat.st_mtime_ns, stat.st_size, 1)
+            continue
+        last = old.get(entry.name)
+        if last is not None and tuple(last[:2]) == (stat.st_ino, stat.st_mtime_ns):
+            parts[entry.name] = last
+        else:
+            parts[entry.name] = (stat.st_ino, stat.st_mtime_ns, *folder_size(Path(entry.path)))
     if known is not None:
-        known.update(stamp=stamp, tally=tally)
-    return tally
+        known.clear()
+        known["parts"] = parts
+    return sum(part[2] for part in parts.values()), sum(part[3] for part in parts.values())
 
 
 def size_warnings(
