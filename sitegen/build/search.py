@@ -701,7 +701,7 @@ def _finish_tier(
     ``keep``, keep Pagefind's own index of it in the records folder. Return the stamp."""
     try:
         if len(runs) > 1:
-            raw = merge_bundles([run.fresh for run in runs], RECENT_LEVEL if tier in padded else PAD_LEVEL)
+            raw = merge_bundles([run.fresh for run in runs], FAST_LEVEL if tier in padded else PAD_LEVEL)
         else:
             stable_filters(runs[0].fresh)
             raw = None
@@ -782,11 +782,10 @@ def _drop_strangers(index: Path, keep: set[str]) -> None:
 
 @dataclass
 class PagefindRun:
-    """A Pagefind run under way: its process, where its output goes, and where the bundle goes."""
+    """A Pagefind run under way: its process, the temporary folder it writes its bundle into, its log."""
 
     process: subprocess.Popen[bytes]
     fresh: Path
-    bundle: Path
     log: Any  # a temporary file with its output
     started: float
     indexed: int = 0  # the pages it indexed, once finished
@@ -809,7 +808,7 @@ def start_bundle(site: Path, bundle: Path, part: int = 0) -> PagefindRun:
     except OSError as exc:
         log.close()
         raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
-    return PagefindRun(process, fresh, bundle, log, time.monotonic())
+    return PagefindRun(process, fresh, log, time.monotonic())
 
 
 def finish_run(run: PagefindRun) -> int:
@@ -989,7 +988,8 @@ PAD = " "  # the suffix of a placeholder word
 PAD_VERSION = "6"  # bump when the padding changes: every bundle is padded again
 RAW_VERSION = "5"  # bump when raw/<tier>-<version>.pickle changes: every archive bundle is made again
 PAD_LEVEL = 6  # gzip level of the padded files: level 9 takes three times as long for 1-2% less
-RECENT_LEVEL = 1  # the newest month's, padded again by every new post: 1/7 of the time, 30% larger
+FAST_LEVEL = 1  # files written again soon: the newest month's (padded again by every new post) and
+# a merged bundle's chunks that the padding replaces in the same build; 1/7 of the time, 30% larger
 NO_PAD = "none"  # the stamp of an archive bundle that is the only one (nothing to pad)
 
 
@@ -1371,6 +1371,10 @@ def _merge_language(
 ) -> RawIndex:
     """Write one language's index chunks, filters and meta into ``target`` from several parts'
     (their index and filters, in order); return the merged index."""
+    if any(own.meta[4] for own, _ in held):
+        raise BuildError(
+            f"the search indexer (Pagefind) made sort orders in '{target}', which sitegen cannot merge"
+        )
     offsets, total = [], 0
     for own, _ in held:
         offsets.append(total)
@@ -1395,10 +1399,6 @@ def _merge_language(
         for name, values in sorted(filters.items())
     ]
     first = held[0][0].meta
-    if any(own.meta[4] for own, _ in held):
-        raise BuildError(
-            f"the search indexer (Pagefind) made sort orders in '{target}', which sitegen cannot merge"
-        )
     fields = list(dict.fromkeys(name for own, _ in held for name in own.meta[5]))
     pages = [page for own, _ in held for page in own.meta[1]]
     meta = [first[0], pages, chunks, filter_files, [], fields, *first[6:]]
@@ -1523,7 +1523,7 @@ def pad_bundle(
                 entries.append((word + PAD, head + b"".join(parts)))
         entries.sort()
         chunks = write_chunks(
-            bundle, language, layout[language], entries, RECENT_LEVEL if own_words else PAD_LEVEL
+            bundle, language, layout[language], entries, FAST_LEVEL if own_words else PAD_LEVEL
         )
         keep.update(f"{name}.pf_index" for _, _, name in chunks)
         pages = _cbor_argument(4, total) + own.pages_cbor
