@@ -184,16 +184,23 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The bundles Pagefind runs for from now on (a bundle's name once per run: once per part)."""
+    ran: list[str] = []
+    real_start = search_index.start_bundle
+
+    def start(site: Path, bundle: Path, part: int = 0) -> search_index.PagefindRun:
+        ran.append(bundle.name)
+        return real_start(site, bundle, part)
+
+    monkeypatch.setattr(search_index, "start_bundle", start)
+    return ran
+
+
 def test_only_a_bundle_whose_text_changed_is_made_again(
     out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran: list[str] = []  # the bundles Pagefind made (the others may be padded again, in Python)
-    real_start = search_index.start_bundle
-    monkeypatch.setattr(
-        search_index,
-        "start_bundle",
-        lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part),
-    )
+    ran = _pagefind_runs(monkeypatch)  # (the bundles not made again may be padded again, in Python)
     shutil.copytree(out.parent / "content", tmp_path / "content")
     cfg = Config(root=tmp_path, language="ru")
     output = tmp_path / "output"
@@ -273,13 +280,7 @@ def test_a_new_month_indexes_only_the_end_of_the_archive_again(
     build_site(steps)
     before = json.loads((tmp_path / "steps/pagefind/bundles.json").read_text())["bundles"]
     assert len(before) >= 4  # recent and at least three archive bundles
-    ran: list[str] = []
-    real_start = search_index.start_bundle
-    monkeypatch.setattr(
-        search_index,
-        "start_bundle",
-        lambda site, bundle, *part: ran.append(bundle.name) or real_start(site, bundle, *part),
-    )
+    ran = _pagefind_runs(monkeypatch)
     (content / "rich_demo/posts/28.md").write_text(  # a new month: April's posts move to the archive
         "---\nid: 28\nchannel: rich_demo\ndate: 2024-05-02T12:00:00+03:00\n---\nМайские новости.\n",
         encoding="utf-8",
@@ -646,9 +647,7 @@ def test_bundles_of_an_older_sitegen_are_padded_without_running_pagefind(
     with monkeypatch.context() as older:
         older.setattr(search_index, "padding_key", lambda archive, digests: search_index.NO_PAD)
         build_site(Config(root=tmp_path, language="ru", output="steps"))
-    ran = []
-    real_start = search_index.start_bundle
-    monkeypatch.setattr(search_index, "start_bundle", lambda *args: ran.append(args) or real_start(*args))
+    ran = _pagefind_runs(monkeypatch)
     _edit(tmp_path / "content/rich_demo/posts/2.md", "views: 1520", "views: 1999")  # not a no-op build
     build_site(Config(root=tmp_path, language="ru", output="steps"))
     assert ran == []
@@ -662,6 +661,6 @@ def test_bundles_of_an_older_sitegen_are_padded_without_running_pagefind(
     ran.clear()
     _edit(tmp_path / "content/rich_demo/posts/3.md", "\n---\n", "\n---\nПлутоний.\n")
     build_site(Config(root=tmp_path, language="ru", output="steps"))
-    assert sorted(args[1].name for args in ran) == ["archive-1", "archive-2", "archive-3", "recent"]
+    assert sorted(ran) == ["archive-1", "archive-2", "archive-3", "recent"]
     build_site(Config(root=tmp_path, language="ru", output="cold2"))
     assert bundle_files(tmp_path / "steps") == bundle_files(tmp_path / "cold2")
