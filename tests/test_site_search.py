@@ -171,6 +171,23 @@ def test_turning_search_off_removes_the_index(out: Path, tmp_path: Path) -> None
     assert not (tmp_path / "output/search.html").exists()
 
 
+def test_a_build_that_changed_nothing_puts_back_a_search_index_deleted_by_hand(
+    out: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(out.parent / "content", tmp_path / "content")
+    cfg = Config(root=tmp_path, language="ru")
+    output = tmp_path / "output"
+    build_site(cfg)
+    before = bundle_files(output)
+    shutil.rmtree(output / "pagefind")
+    build_site(cfg)
+    assert bundle_files(output) == before
+    (output / "pagefind/archive-1/pagefind-entry.json").unlink()  # one bundle's first file
+    build_site(cfg)
+    assert bundle_files(output) == before
+    assert search(output, "ракетой")
+
+
 def _mtimes(out: Path) -> dict[str, int]:
     """The modification time of each bundle's entry file: it changes whenever Pagefind ran."""
     return {

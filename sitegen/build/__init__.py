@@ -53,6 +53,10 @@ def build_site(
             cache.read_ahead()  # meanwhile
         fingerprint = cache.fingerprint(cfg)
         last = None if clean else cache.unchanged(fingerprint)
+        if last is not None and cfg.search and last.searchable:
+            from sitegen.build.search import index_in_place  # a no-op's files include the search index
+
+            last = last if index_in_place(cfg.output_dir) else None
         steps.done()
         if last is not None:  # nothing changed since the last build, and its output is in place
             return dataclasses.replace(last, written=0, removed=0)

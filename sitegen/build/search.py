@@ -68,6 +68,7 @@ SHARD_SIZE = 20_000  # posts per archive bundle (a new month indexes the last on
 PART_SIZE = 5_000  # records per Pagefind run (~45 KB of memory a record): a tier in parts, merged
 BUNDLES = "bundles.json"  # output/pagefind/bundles.json: the bundles the search page merges
 STAMP = ".sitegen-stamp.json"  # inside a bundle: the digest of the records it was made from
+FIRST_FILES = ("pagefind.js", "pagefind-entry.json")  # a bundle's files the search page loads first
 STATE = "records.pickle"  # inside the records folder: how the posts were split (their tiers: beside it)
 RECORD_VERSION = "9"  # bump when the records or this state change: every record is made again
 TIMEOUT = 1800  # seconds
@@ -544,7 +545,7 @@ def update_search_index(
         stamp = stamps[tier]
         indexed = stamp.get("indexed")
         fresh = stamp.get("records") == update.digests[tier] and isinstance(indexed, int)
-        fresh = fresh and (index / tier / "pagefind.js").is_file()
+        fresh = fresh and all((index / tier / name).is_file() for name in FIRST_FILES)
         if fresh and repad and tier in archive and "padded" in stamp:
             # a padded bundle is padded again from Pagefind's own index: without it, made again
             fresh = _raw_path(folder, tier).is_file()
@@ -1573,6 +1574,20 @@ def indexed_pages(log: str) -> int:
         if len(words) >= 3 and words[0] == "Indexed" and words[1].isdigit() and words[2].startswith("page"):
             return int(words[1])
     return 0
+
+
+def index_in_place(output: Path) -> bool:
+    """Whether ``output/pagefind/`` still holds the bundles its list names, each with the files the
+    search page loads first (a build that changed nothing makes it again otherwise)."""
+    index = output / INDEX_DIR
+    try:
+        tiers = json.loads((index / BUNDLES).read_bytes())["bundles"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(tiers, list):
+        return False
+    files = (*FIRST_FILES, STAMP)
+    return all(isinstance(t, str) and (index / t / name).is_file() for t in tiers for name in files)
 
 
 def remove_search_index(output: Path) -> bool:
