@@ -805,11 +805,26 @@ def start_bundle(site: Path, bundle: Path, part: int = 0) -> PagefindRun:
     # a file, not a pipe: none is read while Pagefind runs (finish_run closes it)
     log = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=pagefind_env())
     except OSError as exc:
         log.close()
         raise BuildError(f"the search indexer (Pagefind) failed to run: {exc}") from None
     return PagefindRun(process, fresh, log, time.monotonic())
+
+
+# Pagefind's allocator (jemalloc, in the binary that pagefind[bin] ships) on huge pages, with an
+# arena per core of a small machine: a run over 5,000 records took 247,000 page faults and 4.2 CPU
+# seconds, and takes 5,600 and 3.2 (the same bytes out, the same peak memory). Kernels that give
+# huge pages only on request (Debian's and Ubuntu's default) give them; others ignore the hint.
+PAGEFIND_MALLOC = "thp:always,metadata_thp:always,narenas:2"
+MALLOC_VARIABLE = "_RJEM_MALLOC_CONF"  # the name that build of jemalloc reads
+
+
+def pagefind_env() -> dict[str, str]:
+    """The environment Pagefind runs in: this one, with its allocator's settings unless set here."""
+    env = dict(os.environ)
+    env.setdefault(MALLOC_VARIABLE, PAGEFIND_MALLOC)
+    return env
 
 
 def finish_run(run: PagefindRun) -> int:
