@@ -196,7 +196,7 @@ def test_pagefind_runs_with_its_allocator_settings_unless_the_user_set_them(
     seen = tmp_path / "seen.txt"
     wrapper = tmp_path / "pagefind"
     wrapper.write_text(
-        f'#!/bin/sh\nprintf "%s\\n" "${search_index.MALLOC_VARIABLE}" >> {seen}\nexec {real} "$@"\n',
+        f'#!/bin/sh\nprintf "%s\\n" "${search_index.MALLOC_VARIABLE}" >> "{seen}"\nexec "{real}" "$@"\n',
         encoding="utf-8",
     )
     wrapper.chmod(0o755)

@@ -818,10 +818,10 @@ def start_bundle(site: Path, bundle: Path, part: int = 0) -> PagefindRun:
     return PagefindRun(process, fresh, log, time.monotonic())
 
 
-# Pagefind's allocator (jemalloc, in the binary that pagefind[bin] ships) on huge pages, with an
-# arena per core of a small machine: a run over 5,000 records took 247,000 page faults and 4.2 CPU
-# seconds, and takes 5,600 and 3.2 (the same bytes out, the same peak memory). Kernels that give
-# huge pages only on request (Debian's and Ubuntu's default) give them; others ignore the hint.
+# Pagefind's allocator (jemalloc, in the binary that pagefind[bin] ships) on huge pages, with two
+# arenas: a run over 5,000 records took 247,000 page faults and 4.2 CPU seconds, and takes 5,600
+# and 3.2 (the same bytes out, the same peak memory). Kernels that give huge pages on request
+# (Debian's and Ubuntu's default) give them; a kernel with huge pages off ignores the hint.
 PAGEFIND_MALLOC = "thp:always,metadata_thp:always,narenas:2"
 MALLOC_VARIABLE = "_RJEM_MALLOC_CONF"  # the name that build of jemalloc reads
 
