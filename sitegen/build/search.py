@@ -1095,11 +1095,6 @@ def chunk_entries(data: bytes) -> list[Entry]:
     return entries
 
 
-def chunk_words(data: bytes) -> dict[str, list[int]]:
-    """The pages of each word of an index chunk (its CBOR): ``{word: rising page numbers}``."""
-    return {entry.word: entry.pages for entry in chunk_entries(data)}
-
-
 # Pagefind reads one index chunk per query term: the first whose range holds the term, and it
 # matches the term against the words of that chunk only (a prefix finds its longer words there,
 # and each distinct word found in a result's title adds to its title boost). Where Pagefind cut
