@@ -77,7 +77,7 @@ def remove_in_flight() -> None:
         _in_flight.discard(tmp)
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     """Write all of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
     view = memoryview(data)
     while view:
@@ -92,7 +92,7 @@ def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> N
     Plain ``os`` calls: a site has thousands of files, and each call here is a system call.
     """
     with _temp_then_rename(path, durable) as fd:
-        _write_all(fd, data)
+        write_all(fd, data)
 
 
 def atomic_copy(source: Path | str, path: Path | str, durable: bool = True) -> int:
@@ -105,7 +105,7 @@ def atomic_copy(source: Path | str, path: Path | str, durable: bool = True) -> i
         src = os.open(source, _OPEN_READ | getattr(os, "O_NOFOLLOW", 0))
         try:
             while chunk := os.read(src, 1 << 20):
-                _write_all(fd, chunk)
+                write_all(fd, chunk)
                 size += len(chunk)
         finally:
             os.close(src)

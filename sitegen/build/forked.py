@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from sitegen.files import remove_in_flight
+from sitegen.files import remove_in_flight, write_all
 
 
 class Forked:
@@ -55,10 +55,7 @@ class Forked:
                     with contextlib.suppress(OSError):
                         os.close(fd)
                 func, args = self.call
-                view = memoryview(marshal.dumps(func(*args)))
-                fd = self.file.fileno()
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(self.file.fileno(), marshal.dumps(func(*args)))
                 code = 0
             finally:
                 os._exit(code)

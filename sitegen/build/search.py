@@ -59,7 +59,7 @@ from sitegen.build.excerpt import hide_spoilers
 from sitegen.build.forked import Forked
 from sitegen.build.load import BuildError
 from sitegen.build.pages import plain_text, post_title
-from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_if_changed
+from sitegen.files import TEMP_PREFIX, atomic_write_bytes, write_all, write_if_changed
 
 INDEX_DIR = "pagefind"
 RECENT = "recent"  # the newest month's bundle: the primary one, whose UI the search page loads
@@ -503,9 +503,7 @@ def write_records(records: Records, site: Path) -> None:
             made.add(parent)
         handle = os.open(full, flags, 0o644)
         try:
-            data = memoryview(records[path][1])
-            while data:
-                data = data[os.write(handle, data) :]
+            write_all(handle, records[path][1])
         finally:
             os.close(handle)
 
