@@ -188,19 +188,22 @@ def test_a_build_that_changed_nothing_puts_back_a_search_index_deleted_by_hand(
     assert search(output, "ракетой")
 
 
+def _wrap_pagefind(monkeypatch: pytest.MonkeyPatch, folder: Path, before: str) -> None:
+    """From now on the build runs Pagefind through a shell script in ``folder`` that runs the
+    shell lines ``before`` first (they see Pagefind's arguments as "$@")."""
+    real = search_index.pagefind_executable()
+    wrapper = folder / "pagefind"
+    wrapper.write_text(f'#!/bin/sh\n{before}\nexec "{real}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(search_index, "pagefind_executable", lambda: str(wrapper))
+
+
 def test_pagefind_runs_with_its_allocator_settings_unless_the_user_set_them(
     out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the allocator settings cut Pagefind's time by a quarter: the variable must reach the run
-    real = search_index.pagefind_executable()
     seen = tmp_path / "seen.txt"
-    wrapper = tmp_path / "pagefind"
-    wrapper.write_text(
-        f'#!/bin/sh\nprintf "%s\\n" "${search_index.MALLOC_VARIABLE}" >> "{seen}"\nexec "{real}" "$@"\n',
-        encoding="utf-8",
-    )
-    wrapper.chmod(0o755)
-    monkeypatch.setattr(search_index, "pagefind_executable", lambda: str(wrapper))
+    _wrap_pagefind(monkeypatch, tmp_path, f'printf "%s\\n" "${search_index.MALLOC_VARIABLE}" >> "{seen}"')
     monkeypatch.delenv(search_index.MALLOC_VARIABLE, raising=False)
     shutil.copytree(out.parent / "content", tmp_path / "content")
     build_site(Config(root=tmp_path, language="ru"))
@@ -619,14 +622,7 @@ def test_a_failed_part_leaves_the_last_bundle_whole(
     cfg = Config(root=tmp_path, language="ru")
     build_site(cfg, jobs=2)
     before = bundle_files(tmp_path / "output")
-    real = search_index.pagefind_executable()
-    wrapper = tmp_path / "pagefind"
-    wrapper.write_text(
-        f'#!/bin/sh\ncase "$2" in *.0) echo "Error: out of memory" >&2; exit 3;; esac\nexec {real} "$@"\n',
-        encoding="utf-8",
-    )
-    wrapper.chmod(0o755)
-    monkeypatch.setattr(search_index, "pagefind_executable", lambda: str(wrapper))
+    _wrap_pagefind(monkeypatch, tmp_path, 'case "$2" in *.0) echo "Error: out of memory" >&2; exit 3;; esac')
     oldest = tmp_path / "content/quality/posts/1.md"  # the archive's bundle is made again
     oldest.write_text(oldest.read_text(encoding="utf-8") + "\nПлутоний.\n", encoding="utf-8")
     with pytest.raises(BuildError, match=r"^the search indexer \(Pagefind\) failed: Error: out of memory$"):
