@@ -180,6 +180,8 @@ def _linkify_before_break(state: StateInline, silent: bool) -> bool:
     takes it into the link (``href="...%5C"``). A URL does not end in a backslash: the backslash
     goes back to the text, where it is the line break (or an escape) it was written as.
     """
+    if not state.src.startswith("://", state.pos):
+        return False  # linkify's own first test, before the scheme search over all pending text
     scheme = SCHEME_RE.search(state.pending) if state.pending else None
     start = state.pos - len(scheme.group(1)) if scheme else state.pos
     if not _linkify_rule(state, silent):
