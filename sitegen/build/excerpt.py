@@ -22,10 +22,12 @@ _TAG = re.compile(r"<[^>]+>")
 _PLACEHOLDER_RUN = re.compile(rf"\s*{SPOILER_PLACEHOLDER}(?:\s*{SPOILER_PLACEHOLDER})*\s*")
 # Where a sentence may end: ".", "!", "?" or "…" (closing quotes and brackets may follow), then a
 # space and a capital letter, a digit or an opening quote. The word before a "." must have three
-# characters or more, so "В.М. Лебедева", "ч. 1" and "Mr. Smith" are not sentence ends.
-_SENTENCE_END = re.compile(r"(?:(?<=\w\w\w)\.|[!?…])[»”’\"')\]]*(?=\s+[«“„\"(]?[^\W_a-zа-яё])")
+# characters or more, so "В.М. Лебедева", "ч. 1" and "Mr. Smith" are not sentence ends. (The "."
+# comes before the look behind: every alternative then starts with a mark the search skips to.)
+_SENTENCE_END = re.compile(r"(?:\.(?<=\w\w\w\.)|[!?…])[»”’\"')\]]*(?=\s+[«“„\"(]?[^\W_a-zа-яё])")
 # What a cut must not end with before its "…".
 _TRAILING = " \t\n.,;:!?…-–—«“„\"'(["
+_SPACE_RUN = re.compile(r"\s*")
 
 
 def hide_spoilers(fragment: str, placeholder: str = SPOILER_PLACEHOLDER) -> str:
@@ -77,7 +79,10 @@ def shorten(text: str, length: int, least: float = 0.5) -> str:
     if len(text) <= length:
         return text
     end = 0
-    for match in _SENTENCE_END.finditer(text):
+    # A sentence end at or before ``length`` is followed by spaces, then at most two characters
+    # the pattern looks at: the search stops there instead of running through a long post.
+    stop = _SPACE_RUN.match(text, length).end() + 2
+    for match in _SENTENCE_END.finditer(text, 0, stop):
         if match.end() > length:
             break
         end = match.end()
