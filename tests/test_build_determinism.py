@@ -509,3 +509,28 @@ def test_property_incremental_builds_equal_cold_builds_for_any_templates(
             shutil.copytree(site / "templates", cold / "templates")
             _build_with(cold, settings_)
             assert tree(site / "output") == tree(cold / "output"), edit
+
+
+def test_a_post_on_several_lists_is_rendered_into_a_list_item_once(tmp_path: Path, monkeypatch) -> None:
+    """A post's list item (title, date, excerpt) is rendered once a build and shared by its tag
+    pages and its month's page, each of which links the post from where it is."""
+    make_site(tmp_path, range(1, 40))
+    rendered: list[str] = []
+    real = Renderer.list_entry
+
+    def spy(self: Renderer, view: object) -> tuple[str, str]:
+        rendered.append(view.path)  # type: ignore[attr-defined]
+        return real(self, view)
+
+    monkeypatch.setattr(Renderer, "list_entry", spy)
+    build(tmp_path, jobs=1)
+    assert len(rendered) == len(set(rendered)) > 30
+    post = make_post(5)  # two tags, so three lists
+    tags = re.findall(r"#(\w+)", post.text)
+    assert len(tags) == 2
+    lists = [f"{CHANNEL}/tags/{tag}/index.html" for tag in tags]
+    lists.append(f"{CHANNEL}/{post.date.year:04d}/{post.date.month:02d}/index.html")
+    for path in lists:
+        html = (tmp_path / "output" / path).read_text(encoding="utf-8")
+        href = "../" * path.count("/") + f"{CHANNEL}/5/index.html"
+        assert f'<li><a href="{href}">Запись 5 🚀 важно' in html, path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,7 @@ THEME_TEMPLATES = THEME / "templates"
 THEME_STATIC = THEME / "static"
 STATIC_DIR = "_static"  # the theme's CSS and icons inside output/ (never a Telegram username)
 ARTICLES_KEPT = 512  # rendered posts a renderer remembers: a channel page and its posts' pages share them
+ITEMS_KEPT = 4096  # list items (a post's title, date and excerpt): a post's tag pages and month share them
 
 
 class TrackingTemplate(jinja2.Template):
@@ -287,7 +289,10 @@ class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
         self.pending.clear()
 
 
-_PATH_NAMES = frozenset({"page", "root", "canonical"})  # render arguments made from the page's path
+_PATH_NAMES = frozenset({"page", "root", "canonical"})
+_Fragment = tuple[
+    Markup, set[ReadKey], tuple[Any, ...]
+]  # HTML, what its render read, objects its key names  # render arguments made from the page's path
 
 
 class Renderer:
@@ -321,8 +326,12 @@ class Renderer:
         self.env.filters["post_title"] = self.post_title
         self.env.globals["list_entry"] = self.list_entry
         self.env.filters["in_archive"] = self.archive.rewrite
-        self._articles: dict[str, tuple[Markup, set[ReadKey]]] = {}
-        self._post_content: Any = None
+        self.env.globals["list_item"] = self.list_item
+        self.env.globals["linked_text"] = self.linked_text
+        self._articles: dict[Any, _Fragment] = {}
+        self._items: dict[Any, _Fragment] = {}
+        self._texts: dict[Any, _Fragment] = {}
+        self._module: Any = None  # _post.html, imported once for article() and list_item()
         self._module_reads: set[ReadKey] = set()
 
     def compile_templates(self, names: set[str]) -> None:
@@ -363,21 +372,50 @@ class Renderer:
         reuses it; the most recent :data:`ARTICLES_KEPT` are kept.
         """
         note_read(view, "path")
-        known = self._articles.get(view.path)
+        return self._shared(
+            self._articles, ARTICLES_KEPT, view.path, lambda: self._macro("post_content")(view, section, ROOT)
+        )
+
+    def list_item(self, view: Any) -> Markup:
+        """A post's item in a list of posts (``_post.html``'s ``post_list_item``), once per post, as
+        :meth:`article`; the most recent :data:`ITEMS_KEPT` are kept."""
+        note_read(view, "path")
+        return self._shared(
+            self._items, ITEMS_KEPT, view.path, lambda: self._macro("post_list_item")(view, ROOT)
+        )
+
+    def linked_text(self, text: str, channel: str, tags: Any, root: str) -> Markup:
+        """:func:`linked_text`, once per text, channel and root: a channel's description is on
+        each of its pages."""
+        key = (text, channel, root, id(tags))
+        return self._shared(self._texts, 64, key, lambda: linked_text(text, channel, tags, root), tags)
+
+    def _macro(self, name: str) -> Any:
+        """A macro of ``_post.html`` (imported once: what its top level read goes with each use)."""
+        if self._module is None:
+            self._module = self.env.get_template("_post.html").make_module()
+            self._module_reads = self._module.__dict__["_sitegen_reads"]
+        macro = getattr(self._module, name)
+        if READS.keys is not None:
+            READS.keys |= self._module_reads
+        return macro
+
+    def _shared(
+        self, kept: dict[Any, _Fragment], limit: int, key: Any, render: Callable[[], Markup], *alive: Any
+    ) -> Markup:
+        """A fragment rendered once and shown by many pages: what its render read is added to the
+        reads of each page that shows it. ``kept`` holds the ``limit`` most recent; ``alive``:
+        objects the key names by identity, kept with it."""
+        known = kept.get(key)
         if known is None:
             outer = READS.keys
-            READS.keys = reads = set()  # what the article reads, for every page that shows it
+            READS.keys = reads = set()  # what the fragment reads, for every page that shows it
             try:
-                if self._post_content is None:
-                    module = self.env.get_template("_post.html").make_module()
-                    self._post_content = module.post_content
-                    self._module_reads = module.__dict__["_sitegen_reads"]
-                reads |= self._module_reads
-                known = self._articles[view.path] = (self._post_content(view, section, ROOT), reads)
+                known = kept[key] = (render(), reads, alive)
             finally:
                 READS.keys = outer
-            if len(self._articles) > ARTICLES_KEPT:
-                del self._articles[next(iter(self._articles))]
+            if len(kept) > limit:
+                del kept[next(iter(kept))]
         if READS.keys is not None:
             READS.keys |= known[1]
         return known[0]
