@@ -53,6 +53,18 @@ def test_english_plural_categories(n: object, category: str) -> None:
     assert plural_category("en", n) == category
 
 
+def test_equal_counts_of_other_types_keep_their_own_category() -> None:
+    """Categories are remembered per count: 1 is "one", but 1.0, "1.0" and True are not."""
+    assert [plural_category("en", n) for n in (1, 1.0, "1.0", True, 1)] == [
+        "one",
+        "other",
+        "other",
+        "other",
+        "one",
+    ]
+    assert plural_category("ru", [1]) == "other"  # not a count (and not hashable)
+
+
 @pytest.mark.parametrize(
     ("n", "category"),
     [

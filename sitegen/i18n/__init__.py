@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -40,7 +40,7 @@ class Language:
     def datetime(self, value: datetime) -> str:
         """A date with the time of day and its time zone, e.g. "14 марта 2024, 12:30 UTC+3"."""
         month = self.data["months_genitive"][value.month - 1]
-        time = f"{value:%H:%M} {zone_label(value)}"
+        time = f"{value.hour:02d}:{value.minute:02d} {zone_label(value)}"
         return self.data["datetime_format"].format(day=value.day, month=month, year=value.year, time=time)
 
     def month(self, year: int, month: int) -> str:
@@ -57,7 +57,11 @@ class Language:
 
 def zone_label(value: datetime) -> str:
     """The time zone of an aware date-time as its UTC offset: "UTC", "UTC+3", "UTC-4", "UTC+5:30"."""
-    offset = value.utcoffset()
+    return _offset_label(value.utcoffset())
+
+
+@cache  # a site has a few offsets and 100,000 dates
+def _offset_label(offset: timedelta | None) -> str:
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
     if minutes == 0:
         return "UTC"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 _COMPACT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KMB]?)\s*$", re.IGNORECASE)
@@ -58,6 +59,20 @@ def count_value(value: object) -> Decimal | None:
 
 def plural_category(language: str, value: object) -> str:
     """The CLDR plural category of ``value`` in ``language``: "one", "few", "many" or "other"."""
+    try:
+        return _category(language, value)
+    except TypeError:  # not hashable
+        return _find_category(language, value)
+
+
+@lru_cache(
+    maxsize=4096, typed=True
+)  # counts repeat (typed: 1, 1.0 and True differ): "1.2K" views, page numbers
+def _category(language: str, value: object) -> str:
+    return _find_category(language, value)
+
+
+def _find_category(language: str, value: object) -> str:
     number = count_value(value)
     rule = _RULES.get(language.split("_")[0].split("-")[0].lower())
     if number is None or rule is None:
