@@ -111,3 +111,28 @@ def test_builds_leave_no_child_process_behind(tmp_path: Path) -> None:
     with pytest.raises(SitegenError):  # a broken post file: one line, no traceback (the CLI)
         build_site(cfg, jobs=2)
     assert children() == before
+
+
+def test_work_meanwhile_runs_once_in_this_process_while_workers_map() -> None:
+    """parallel_map's ``meanwhile`` (a cold build compiles its templates there while posts are
+    parsed) runs once, here, when workers do the mapping, and never when the work is too small."""
+    from sitegen.build.cache import PARALLEL_MIN, parallel_map
+
+    calls: list[int] = []
+    items = list(range(PARALLEL_MIN * 2))
+    chunks = parallel_map(_pid_and_square, items, 2, meanwhile=lambda: calls.append(os.getpid()))
+    results = [result for chunk in chunks for result in chunk]
+    assert [square for _, square in results] == [i * i for i in items]
+    assert calls == [os.getpid()]
+    assert {pid for pid, _ in results} - {os.getpid()}  # the workers mapped
+    small = [
+        result
+        for chunk in parallel_map(_pid_and_square, items[:3], 2, meanwhile=lambda: calls.append(0))
+        for result in chunk
+    ]
+    assert small == [(os.getpid(), 0), (os.getpid(), 1), (os.getpid(), 4)]
+    assert calls == [os.getpid()]
+
+
+def _pid_and_square(number: int) -> tuple[int, int]:
+    return os.getpid(), number * number

@@ -178,13 +178,18 @@ def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
 
 
 def parallel_map(
-    func: Callable[[_T], _R], items: Sequence[_T], jobs: int, cost: int | None = None
+    func: Callable[[_T], _R],
+    items: Sequence[_T],
+    jobs: int,
+    cost: int | None = None,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> Iterator[list[_R]]:
     """Apply ``func`` to every item, in ``jobs`` forked processes when there is enough work
     (``cost``: its size in simple items, when items differ; by default one per item).
 
     Yields lists of results in order, chunk by chunk (for progress). Workers inherit ``func`` and
-    ``items`` through fork, so nothing but the results is pickled.
+    ``items`` through fork, so nothing but the results is pickled. ``meanwhile``: work for this
+    process while the workers start, called once they are (never without workers).
     """
     global _WORK
     work = len(items) if cost is None else cost
@@ -200,7 +205,10 @@ def parallel_map(
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
     try:
         with get_context("fork").Pool(jobs, initializer=_quiet_worker) as pool:
-            yield from pool.imap(_run_chunk, chunks)
+            results = pool.imap(_run_chunk, chunks)
+            if meanwhile is not None:
+                meanwhile()
+            yield from results
             # Done: let the workers end on their own. The with-block's exit would SIGTERM them,
             # and a worker ended by SIGTERM while it holds the task queue's lock (SystemExit
             # raised between taking the lock and Python seeing it) leaves the others blocked forever.
@@ -909,12 +917,15 @@ class BuildCache:
 
     # posts
 
-    def read_posts(self, channel_dir: Path, jobs: int) -> list[PostEntry]:
+    def read_posts(
+        self, channel_dir: Path, jobs: int, meanwhile: list[Callable[[], Any]] | None = None
+    ) -> list[PostEntry]:
         """A channel's posts, oldest first: each post file's key, head and where its detail is.
 
         Only files whose bytes are new to the cache are parsed (in parallel when there are many);
         their details go to the post store, and are loaded again only for the pages that show them
         (a build that parsed at most :data:`KEEP_PARSED` posts keeps theirs in memory as well).
+        ``meanwhile``: work for this process while the first workers parse, taken from the list.
         """
         channel = channel_dir.name
         keys = self.scanned.pop(channel_dir, None)
@@ -942,7 +953,13 @@ class BuildCache:
             _warm_up()
             self.progress.begin(f"Parsing posts of @{channel}", len(work))
         done = 0
-        for chunk in parallel_map(_parse, work, jobs):
+        todo = meanwhile if meanwhile is not None else []
+
+        def take_meanwhile() -> None:  # once: the list is left empty for the other channels
+            while todo:
+                todo.pop()()
+
+        for chunk in parallel_map(_parse, work, jobs, meanwhile=take_meanwhile):
             self.progress.advance(len(chunk))
             places: list[tuple[int, int]] = []
             if not self.warning:
@@ -1114,17 +1131,23 @@ class BuildCache:
         self.save_file_stats()
 
     def load_content(
-        self, content_dir: Path, jobs: int, failures: dict[str, str] | None = None
+        self,
+        content_dir: Path,
+        jobs: int,
+        failures: dict[str, str] | None = None,
+        meanwhile: Callable[[], Any] | None = None,
     ) -> list[ChannelSource]:
         """:func:`sitegen.build.load.load_content` through the cache: each post as a :class:`PostEntry`.
 
         ``failures``: channels that cannot be read are left out and recorded there (folder -> error).
+        ``meanwhile``: work for this process while workers parse posts, if any do.
         """
         gc.disable()  # loading makes no garbage cycles, only objects that live on (see build_site)
         self._load_index()
+        later = [meanwhile] if meanwhile is not None else []
 
         def read(channel_dir: Path) -> list[PostEntry]:
-            return self.read_posts(channel_dir, jobs)
+            return self.read_posts(channel_dir, jobs, later)
 
         sources = load_content(content_dir, read, failures, self.list_media)
         self.save_index()

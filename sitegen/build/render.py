@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from types import FunctionType, MethodType, SimpleNamespace
@@ -179,7 +178,22 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     env.filters["meta_text"] = meta_filter
     env.globals["album_layout"] = album_layout
     env.globals["linked_text"] = linked_text
+    # bound to the build by Renderer; named here so the templates compile before there is one
+    env.filters["post_title"] = env.filters["in_archive"] = _not_bound
     return env
+
+
+def _not_bound(value: Any) -> Any:  # pragma: no cover - Renderer replaces it before any render
+    raise RuntimeError("a filter of the renderer used before there is one")
+
+
+def compile_all(env: jinja2.Environment) -> None:
+    """Compile every template of the site and the theme that compiles (a broken one is left for
+    the page that uses it to report)."""
+    for name in env.list_templates(filter_func=lambda n: not n.startswith("!")):
+        if name.endswith((".html", ".xml")):
+            with contextlib.suppress(jinja2.TemplateError):
+                env.get_template(name)
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote() leaves as it is
@@ -298,8 +312,9 @@ _Fragment = tuple[
 class Renderer:
     """Renders :class:`Page` objects to HTML strings with the shared site context."""
 
-    def __init__(self, cfg: Config, sections: list[Any], built_at: datetime | None = None) -> None:
-        self.env = make_environment(cfg.templates_dir)
+    def __init__(self, cfg: Config, sections: list[Any], env: jinja2.Environment | None = None) -> None:
+        """``env``: :func:`make_environment`'s for this site, when made (and templates compiled) early."""
+        self.env = env or make_environment(cfg.templates_dir)
         self.lang = i18n.load(cfg.language)
         self.tz = ZoneInfo(cfg.timezone)
         base = cfg.base_url.rstrip("/") + "/" if cfg.base_url else ""
@@ -342,10 +357,7 @@ class Renderer:
         """
         for name in sorted(names):
             self.env.get_template(name)
-        for name in self.env.list_templates(filter_func=lambda n: not n.startswith("!")):
-            if name.endswith((".html", ".xml")) and name not in names:
-                with contextlib.suppress(jinja2.TemplateError):
-                    self.env.get_template(name)
+        compile_all(self.env)
 
     def post_title(self, view: Any) -> str:
         """A post's title in the site's language (kind titles such as "Photo" are translated)."""

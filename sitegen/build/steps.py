@@ -23,7 +23,7 @@ from sitegen.build.pages import (
     render_order,
     site_pages,
 )
-from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer
+from sitegen.build.render import STATIC_DIR, THEME_STATIC, Renderer, compile_all, make_environment
 from sitegen.build.search import INDEX_DIR, SearchText, remove_search_index, update_search_index
 from sitegen.build.write import OutputWriter, forget_folders, prepare_output, write_output_file
 from sitegen.config import BASE_URL_WARNING, Config
@@ -230,7 +230,9 @@ def build_changed(
     cache.forget_state()
     failures: dict[str, str] = {}
     steps.next("Loading posts")
-    sources = cache.load_content(cfg.content_dir, jobs, failures)
+    env = make_environment(cfg.templates_dir)  # its templates compile while workers parse posts
+    env.bytecode_cache = cache.bytecode_cache()
+    sources = cache.load_content(cfg.content_dir, jobs, failures, meanwhile=lambda: compile_all(env))
     report.failed = list(failures.values())
     for source in sources:
         check_media(source, report)
@@ -239,8 +241,7 @@ def build_changed(
     sections = make_sections(cfg, sources, progress)
     pages = site_pages(sections, cfg.posts_per_page, search=cfg.search)
     writer = OutputWriter(cfg.output_dir, cache.changed_outputs(), cache.last_links)
-    renderer = Renderer(cfg, sections)
-    renderer.env.bytecode_cache = cache.bytecode_cache()
+    renderer = Renderer(cfg, sections, env)
     base_url = renderer.globals["base_url"]  # the sitemap (100,000 URLs) is made while pages render
     sitemap = cache.fork(sitemap_files, pages, base_url) if base_url else None
     cache.set_site(cfg, sections, renderer.globals)
