@@ -534,3 +534,37 @@ def test_a_post_on_several_lists_is_rendered_into_a_list_item_once(tmp_path: Pat
         html = (tmp_path / "output" / path).read_text(encoding="utf-8")
         href = "../" * path.count("/") + f"{CHANNEL}/5/index.html"
         assert f'<li><a href="{href}">Запись 5 🚀 важно' in html, path
+
+
+def test_a_page_store_its_child_process_failed_to_write_is_written_by_the_build(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The page store is written by a child process while media are copied; when that child dies,
+    the build writes it itself, and the next build still renders only what changed."""
+    parent = os.getpid()
+    real = cache_module._save_page_store
+
+    def dies_in_a_child(cache: object, pages: set[str]) -> str:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(cache, pages)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_module, "_save_page_store", dies_in_a_child)
+    make_site(tmp_path, range(1, POSTS))
+    build(tmp_path, jobs=2)
+    monkeypatch.undo()
+    rendered: list[str] = []
+    real_render = Renderer.render_recorded
+
+    def spy(self: Renderer, page: Page) -> tuple[str, frozenset]:
+        rendered.append(page.path)
+        return real_render(self, page)
+
+    monkeypatch.setattr(Renderer, "render_recorded", spy)
+    add_post(tmp_path, make_post(POSTS))
+    build(tmp_path, jobs=1)
+    assert 0 < len(rendered) < 12, rendered  # what the page store says changed: not every page
+    cold = tmp_path / "cold"
+    shutil.copytree(tmp_path / "content", cold / "content")
+    build(cold, jobs=1)
+    assert tree(tmp_path / "output") == tree(cold / "output")

@@ -344,6 +344,27 @@ def _parse(item: tuple[str, str, str]) -> tuple[str, Any, bytes]:
     return post_key(version, channel, os.path.basename(path), data), head, blob
 
 
+def _save_page_store(cache: BuildCache, pages: set[str]) -> str:
+    """Write ``cache``'s page store (see :meth:`BuildCache.save_pages`) through a connection of its
+    own; "" when written, else why not (the warning the build reports)."""
+    store = PageStore(cache.page_store.path, cache.version)
+    try:
+        if cache.reset:
+            known: Any = ()
+        elif cache.last_state is not None:  # the state is saved right after the page store
+            known = cache.last_sizes
+        else:
+            known = store.paths()
+        gone = [path for path in known if path not in pages and path not in cache.records]
+        store.save(cache.site_key, cache.states, cache.records, gone, cache.reset)
+    except (sqlite3.Error, OSError) as exc:
+        cache.fail(exc)
+        return cache.warning or "cannot write the build cache"
+    finally:
+        store.close()
+    return ""
+
+
 def _dump(path: Path, value: Any) -> None:
     """Pickle ``value`` straight into a temp file beside ``path`` (no copy in memory), then rename
     it into place; on failure the temp file is removed and the OSError raised."""
@@ -885,6 +906,7 @@ class BuildCache:
         self.output_changes: set[str] | None = None  # see changed_outputs()
         self.jobs = 1  # processes the build may use (start_check)
         self.jobs_started: list[Forked] = []  # other work of this build in child processes (fork)
+        self.saving: tuple[Forked, set[str]] | None = None  # the page store being written (save_pages)
         self.search_file = self.folder / f"search-size-{name}.pickle"
         self.search_tally: dict[str, object] = self._load(self.search_file, {})  # see sizes.folder_tally
         self.site_key = ""
@@ -1299,8 +1321,24 @@ class BuildCache:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         self.warning = f"cannot write the build cache in '{self.folder}' ({reason}): rebuilds start over"
 
+    def save_pages(self, pages: set[str]) -> None:
+        """Start writing the page store: the pages this build rendered, and those of the last build
+        not in ``pages`` dropped. A child process writes it while this one copies media and writes
+        feeds (:meth:`save` waits for it); without one, :meth:`save` writes it."""
+        self.page_store.close()  # the child opens its own connection
+        self.saving = (self.fork(_save_page_store, self, pages), pages)
+
     def save(self, made: set[str]) -> None:
-        """Write the page store (the pages this build rendered or dropped) and the compiled templates."""
+        """Write the compiled templates, once the page store is written (:meth:`save_pages`)."""
+        if self.saving is not None:
+            job, pages = self.saving
+            self.saving = None
+            problem = job.result()
+            if problem is None:  # the child failed: here, then
+                problem = _save_page_store(self, pages)
+            if problem:
+                self.warning = problem
+        self.sizes = {path: size for path, size in self.sizes.items() if path in made}
         try:
             (self.folder / "jinja").mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -1308,17 +1346,3 @@ class BuildCache:
             return
         if self.templates:
             self.templates.flush()
-        self.sizes = {path: size for path, size in self.sizes.items() if path in made}
-        try:
-            if self.reset:
-                known: Any = ()
-            elif self.last_state is not None:  # the state is saved right after the page store
-                known = self.last_sizes
-            else:
-                known = self.page_store.paths()
-            gone = [path for path in known if path not in made and path not in self.records]
-            self.page_store.save(self.site_key, self.states, self.records, gone, self.reset)
-        except sqlite3.Error as exc:
-            self.fail(exc)
-        finally:
-            self.page_store.close()

@@ -252,6 +252,7 @@ def build_changed(
     gc.enable()
     steps.next("Rendering pages")
     render_pages(renderer, pages, writer, progress, cache, jobs)
+    cache.save_pages({page.path for page in pages})  # by a child process, while media and feeds are copied
     steps.next("Copying media, feeds")
     report.media = copy_assets(sources, writer)
     write_discovery(cfg, sections, pages, renderer, writer, report, sitemap)
