@@ -136,3 +136,17 @@ def test_work_meanwhile_runs_once_in_this_process_while_workers_map() -> None:
 
 def _pid_and_square(number: int) -> tuple[int, int]:
     return os.getpid(), number * number
+
+
+@pytest.mark.parametrize(("count", "least"), [(1, 1), (15, 16), (4000, 16), (4337, 1), (100_000, 16)])
+def test_chunks_cover_every_item_once_in_order_and_shrink_towards_the_end(count: int, least: int) -> None:
+    from sitegen.build.cache import chunk_bounds
+
+    bounds = chunk_bounds(count, 2, least)
+    assert bounds[0][0] == 0 and bounds[-1][1] == count
+    assert all(end == start for (_, end), (start, _) in zip(bounds[:-1], bounds[1:], strict=True))
+    sizes = [end - start for start, end in bounds]
+    assert all(size >= min(least, count) for size in sizes[:-1]) and max(sizes) <= 500
+    assert sizes == sorted(sizes, reverse=True) or sizes[-1] < least  # only the last may be cut short
+    if count >= 4000:  # the last chunks are small: no worker waits long for the other
+        assert sizes[-1] <= 16 and sizes[0] >= 8 * sizes[-1]

@@ -198,8 +198,7 @@ def parallel_map(
         for start in range(0, len(items), step):
             yield [func(item) for item in items[start : start + step]]
         return
-    size = max(16 if cost is None else 1, min(500, len(items) // (jobs * 8)))  # uneven items: small chunks
-    chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    chunks = chunk_bounds(len(items), jobs, 16 if cost is None else 1)  # uneven items: down to one
     _WORK = (func, items)
     frozen = _frozen  # what the build froze stays frozen (see steps.build_changed)
     gc.freeze()  # workers then leave the inherited objects' pages shared instead of copying them
@@ -218,6 +217,18 @@ def parallel_map(
         _WORK = None
         if not frozen:
             gc.unfreeze()
+
+
+def chunk_bounds(count: int, jobs: int, least: int) -> list[tuple[int, int]]:
+    """(start, end) of the chunks ``count`` items are handed out in: each a share of what is left
+    (at most 500 items, at least ``least``), so they shrink towards the end and the workers finish
+    together instead of one waiting for the other's last big chunk."""
+    bounds, start = [], 0
+    while start < count:
+        size = max(least, min(500, (count - start) // (jobs * 4)))
+        bounds.append((start, min(count, start + size)))
+        start += size
+    return bounds
 
 
 def _start_methods() -> list[str]:
