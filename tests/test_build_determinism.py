@@ -550,6 +550,7 @@ def test_a_page_store_its_child_process_failed_to_write_is_written_by_the_build(
         return real(cache, pages)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cache_module, "_save_page_store", dies_in_a_child)
+    monkeypatch.setattr(cache_module, "SAVE_IN_CHILD", 1)  # a small site's records too
     make_site(tmp_path, range(1, POSTS))
     build(tmp_path, jobs=2)
     monkeypatch.undo()

@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # only for annotations: a build with nothing to do never load
 CACHE_DIR = ".sitegen-cache"
 PACKAGE = Path(__file__).resolve().parents[1]  # sitegen/: its code, theme and strings shape every page
 PARALLEL_MIN = 100  # below this many items, worker processes cost more than they save
+SAVE_IN_CHILD = 1000  # fewer page records are written sooner than a large build's process is forked
 KEEP_PARSED = 10_000  # posts parsed by one build up to this many keep their details in memory too
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -1334,10 +1335,13 @@ class BuildCache:
 
     def save_pages(self, pages: set[str]) -> None:
         """Start writing the page store: the pages this build rendered, and those of the last build
-        not in ``pages`` dropped. A child process writes it while this one copies media and writes
-        feeds (:meth:`save` waits for it); without one, :meth:`save` writes it."""
+        not in ``pages`` dropped. A child process writes many records while this one copies media
+        and writes feeds (:meth:`save` waits for it); :meth:`save` writes a few itself."""
         self.page_store.close()  # the child opens its own connection
-        self.saving = (self.fork(_save_page_store, self, pages), pages)
+        jobs = self.jobs if len(self.records) >= SAVE_IN_CHILD else 1
+        job = Forked(_save_page_store, self, pages, jobs=jobs)
+        self.jobs_started.append(job)
+        self.saving = (job, pages)
 
     def save(self, made: set[str]) -> None:
         """Write the compiled templates, once the page store is written (:meth:`save_pages`)."""
