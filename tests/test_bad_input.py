@@ -219,3 +219,32 @@ def test_a_bad_setting_is_one_line_naming_the_file_and_key(
     command = ["scrape"] if table else ["build", "--no-search"]  # the command that uses the setting
     code, _, err = run(site, command, monkeypatch, capsys)
     assert_one_line(code, err, f"sitegen.toml: {table + '.' if table else ''}{key}")
+
+
+@pytest.mark.parametrize(
+    ("template", "mention"),
+    [
+        ("{% block main %}{% if %}{% endblock %}", "templates/post.html:2: Expected an expression"),
+        (
+            "{% block main %}\n{{ no_such_thing }}{% endblock %}",
+            "templates/post.html:3: 'no_such_thing' is undefined",
+        ),
+    ],
+)
+def test_a_broken_site_template_is_one_line_naming_its_file_and_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    template: str,
+    mention: str,
+) -> None:
+    make_channel(tmp_path / "content", count=3)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "post.html").write_text(
+        '{% extends "base.html" %}\n' + template, encoding="utf-8"
+    )
+    code, _, err = run(tmp_path, ["build", "--no-search"], monkeypatch, capsys)
+    assert_one_line(code, err, mention)
+    assert "remove it to use the theme's" in err
+    (tmp_path / "templates" / "post.html").unlink()  # the theme's own: the build goes through
+    assert run(tmp_path, ["build", "--no-search"], monkeypatch, capsys)[0] == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import traceback
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,7 @@ from markupsafe import Markup, escape
 from sitegen import __version__, i18n
 from sitegen.build.archive import Archive
 from sitegen.build.excerpt import meta_text
+from sitegen.build.load import BuildError
 from sitegen.build.markdown import HASHTAG, ROOT, make_parser, tag_slug, validate_link
 from sitegen.build.mosaic import album_layout
 from sitegen.build.pages import READS, Page, PostView, ReadKey, Section, note_name, note_read
@@ -185,6 +187,19 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
 
 def _not_bound(value: Any) -> Any:  # pragma: no cover - Renderer replaces it before any render
     raise RuntimeError("a filter of the renderer used before there is one")
+
+
+def template_problem(exc: jinja2.TemplateError) -> str:
+    """One line for a template that cannot be compiled or rendered, with where and what to do."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = f"{exc.filename or exc.name}:{exc.lineno}: "
+    else:  # raised while rendering: Jinja names the template's file and line in the traceback
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml"))
+        ]
+        where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+    message = " ".join(str(exc.message or exc).split())
+    return f"{where}{message} (fix the template, or remove it to use the theme's)"
 
 
 def compile_all(env: jinja2.Environment) -> None:
@@ -355,8 +370,11 @@ class Renderer:
 
         A broken template no page uses is left alone; one a page uses fails here, with its error.
         """
-        for name in sorted(names):
-            self.env.get_template(name)
+        try:
+            for name in sorted(names):
+                self.env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise BuildError(template_problem(exc)) from None
         compile_all(self.env)
 
     def post_title(self, view: Any) -> str:
@@ -449,7 +467,10 @@ class Renderer:
             if self.globals["base_url"]
             else ""
         )
-        out = template.render(**page.context, page=page, root=root, canonical=absolute)
+        try:
+            out = template.render(**page.context, page=page, root=root, canonical=absolute)
+        except jinja2.TemplateError as exc:
+            raise BuildError(f"{page.path}: {template_problem(exc)}") from None
         return out.replace(ROOT, root)
 
     def render_recorded(self, page: Page) -> tuple[str, frozenset[ReadKey], tuple[str, ...]]:
