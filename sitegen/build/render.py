@@ -318,10 +318,9 @@ class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
         self.pending.clear()
 
 
-_PATH_NAMES = frozenset({"page", "root", "canonical"})
-_Fragment = tuple[
-    Markup, set[ReadKey], tuple[Any, ...]
-]  # HTML, what its render read, objects its key names  # render arguments made from the page's path
+_PATH_NAMES = frozenset({"page", "root", "canonical"})  # render arguments made from the page's path
+# A fragment shared by pages: its HTML, what its render read, the objects its key names by identity.
+_Fragment = tuple[Markup, set[ReadKey], tuple[Any, ...]]
 
 
 class Renderer:

@@ -65,9 +65,8 @@ def plural_category(language: str, value: object) -> str:
         return _find_category(language, value)
 
 
-@lru_cache(
-    maxsize=4096, typed=True
-)  # counts repeat (typed: 1, 1.0 and True differ): "1.2K" views, page numbers
+# Counts repeat ("1.2K" views, page numbers); typed: 1, 1.0 and True are different counts.
+@lru_cache(maxsize=4096, typed=True)
 def _category(language: str, value: object) -> str:
     return _find_category(language, value)
 
