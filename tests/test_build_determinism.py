@@ -72,6 +72,19 @@ def build(site: Path, jobs: int) -> int:
     return build_site(cfg, jobs=jobs).written
 
 
+def record_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the pages rendered from now on in this process, in order."""
+    rendered: list[str] = []
+    real = Renderer.render_recorded
+
+    def spy(self: Renderer, page: Page) -> tuple[str, frozenset, tuple[str, ...]]:
+        rendered.append(page.path)
+        return real(self, page)
+
+    monkeypatch.setattr(Renderer, "render_recorded", spy)
+    return rendered
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file below ``folder`` with its bytes."""
     return {
@@ -231,14 +244,7 @@ def test_a_new_post_renders_only_the_pages_that_show_it(tmp_path: Path, monkeypa
     """With the built-in theme, a new post re-renders its neighbour's page, not every post page."""
     make_site(tmp_path, range(1, 60))
     build(tmp_path, jobs=1)
-    rendered: list[str] = []
-    real = Renderer.render_recorded
-
-    def spy(self: Renderer, page: Page) -> tuple[str, frozenset]:
-        rendered.append(page.path)
-        return real(self, page)
-
-    monkeypatch.setattr(Renderer, "render_recorded", spy)
+    rendered = record_renders(monkeypatch)
     add_post(tmp_path, make_post(60))
     build(tmp_path, jobs=1)
     posts = sorted(p for p in rendered if re.fullmatch(rf"{CHANNEL}/\d+/index.html", p))
@@ -554,14 +560,7 @@ def test_a_page_store_its_child_process_failed_to_write_is_written_by_the_build(
     make_site(tmp_path, range(1, POSTS))
     build(tmp_path, jobs=2)
     monkeypatch.undo()
-    rendered: list[str] = []
-    real_render = Renderer.render_recorded
-
-    def spy(self: Renderer, page: Page) -> tuple[str, frozenset]:
-        rendered.append(page.path)
-        return real_render(self, page)
-
-    monkeypatch.setattr(Renderer, "render_recorded", spy)
+    rendered = record_renders(monkeypatch)
     add_post(tmp_path, make_post(POSTS))
     build(tmp_path, jobs=1)
     assert 0 < len(rendered) < 12, rendered  # what the page store says changed: not every page
